@@ -1,0 +1,184 @@
+// Write batching and back-pressure across pipelines (Pipy's InputContext and Tap).
+//
+// Every event chain starts at an input: a socket read, a timer, a resolved promise. While the
+// chain runs, `currentInput` names the socket it started from. Writers do not write at once:
+// they queue buffers and mark themselves dirty; when the outermost dispatch returns, every dirty
+// writer flushes once (one write, or one writev for several buffers). A writer whose socket
+// refuses more (write() returned false) pauses the input that produced the data and resumes it
+// on 'drain'. That bounds buffering across demux and mux without either knowing of the other.
+//
+//   socket A 'data' --> dispatch(A, ...) --> pipeline ... --> writer B.queue(buf)
+//                                                              (dirty)
+//   dispatch returns  --> flushAll() --> B.socket.write(buf) === false --> A.pause()
+//   B 'drain'         --> A.resume()
+
+import type { Socket } from 'node:net';
+
+export interface Pausable {
+  pause(): void;
+  resume(): void;
+}
+
+let currentInput: Pausable | null = null;
+let depth = 0;
+let scheduled = false;
+const dirty: SocketWriter[] = [];
+
+/**
+ * Runs `fn(arg)` as an input dispatch from `source`, then flushes what it wrote. Methods are
+ * passed with their receiver instead of as closures, so a dispatch allocates nothing.
+ */
+export function dispatch<T, A>(source: Pausable | null, self: T, fn: (this: T, arg: A) => void, arg: A): void {
+  const saved = currentInput;
+  currentInput = source;
+  depth++;
+  try {
+    fn.call(self, arg);
+  } finally {
+    depth--;
+    currentInput = saved;
+    if (depth === 0) flushAll();
+  }
+}
+
+function flushAll(): void {
+  scheduled = false;
+  // A flush can queue more (a write error ends a stream synchronously): loop until quiet.
+  for (let i = 0; i < dirty.length; i++) dirty[i]!.flush();
+  dirty.length = 0;
+}
+
+function scheduledFlush(): void {
+  if (depth === 0) flushAll();
+}
+
+/** Output of a socket: queues per dispatch, writes once, pauses producers when full. */
+/** Told when a socket stops taking writes and when it drains (write timeouts). */
+export interface WriteWatcher {
+  blocked(): void;
+  drained(): void;
+}
+
+export class SocketWriter {
+  readonly socket: Socket;
+  readonly #watcher: WriteWatcher | null;
+  #queue: Buffer[] = [];
+  #queued = 0;
+  #dirty = false;
+  #ending = false;
+  #blocked: Pausable[] | null = null;
+
+  constructor(socket: Socket, watcher: WriteWatcher | null) {
+    this.socket = socket;
+    this.#watcher = watcher;
+  }
+
+  write(buf: Buffer): void {
+    if (this.#ending || buf.length === 0) return;
+    this.#queue.push(buf);
+    this.#queued += buf.length;
+    this.#markDirty();
+  }
+
+  /** Ends the socket after what is queued has been written. */
+  end(): void {
+    if (this.#ending) return;
+    this.#ending = true;
+    this.#markDirty();
+  }
+
+  get ending(): boolean {
+    return this.#ending;
+  }
+
+  #markDirty(): void {
+    if (this.#dirty) return;
+    this.#dirty = true;
+    dirty.push(this);
+    if (depth === 0 && !scheduled) {
+      // Written outside any dispatch (a timer, a promise): flush at the end of this tick.
+      scheduled = true;
+      process.nextTick(scheduledFlush);
+    }
+  }
+
+  flush(): void {
+    this.#dirty = false;
+    const s = this.socket;
+    const q = this.#queue;
+    if (s.destroyed) {
+      q.length = 0;
+      this.#queued = 0;
+      return;
+    }
+    let ok = true;
+    if (q.length === 1) {
+      ok = s.write(q[0]!);
+    } else if (q.length > 1) {
+      // Small pieces (a head and a short body) are cheaper joined than written with writev.
+      if (this.#queued <= 16384) {
+        ok = s.write(Buffer.concat(q, this.#queued));
+      } else {
+        s.cork();
+        for (const b of q) ok = s.write(b);
+        s.uncork();
+      }
+    }
+    q.length = 0;
+    this.#queued = 0;
+    if (this.#ending) {
+      s.end();
+      return;
+    }
+    if (!ok) this.#block(currentInput);
+  }
+
+  #block(src: Pausable | null): void {
+    if (this.#blocked === null) {
+      this.#blocked = [];
+      this.socket.once('drain', onDrain);
+      this.#watcher?.blocked();
+    }
+    if (src !== null && !this.#blocked.includes(src)) {
+      this.#blocked.push(src);
+      src.pause();
+    }
+  }
+
+  /** Called on 'drain' (and when the socket goes away): resumes every paused producer. */
+  release(): void {
+    const b = this.#blocked;
+    if (b === null) return;
+    this.#blocked = null;
+    for (const src of b) src.resume();
+    this.#watcher?.drained();
+  }
+}
+
+const kWriter = Symbol('sluice.writer');
+
+function onDrain(this: Socket): void {
+  (this as Socket & { [kWriter]?: SocketWriter })[kWriter]?.release();
+}
+
+/** Creates the writer of a socket and links them for the shared 'drain' handler. */
+export function writerFor(socket: Socket, watcher: WriteWatcher | null = null): SocketWriter {
+  const w = new SocketWriter(socket, watcher);
+  (socket as Socket & { [kWriter]?: SocketWriter })[kWriter] = w;
+  return w;
+}
+
+/** A socket as a producer: paused while some writer downstream is full. */
+export class SocketInput implements Pausable {
+  readonly socket: Socket;
+  #pauses = 0;
+  constructor(socket: Socket) {
+    this.socket = socket;
+  }
+  pause(): void {
+    if (this.#pauses++ === 0) this.socket.pause();
+  }
+  resume(): void {
+    if (this.#pauses > 0 && --this.#pauses === 0 && !this.socket.destroyed) this.socket.resume();
+  }
+}

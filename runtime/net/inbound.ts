@@ -1,0 +1,162 @@
+// An accepted connection as a stream: each read becomes one Data event into the listener's
+// pipeline; what the pipeline outputs is written back; the client's FIN is StreamEnd('').
+// Handlers are shared module functions reaching the Inbound through a symbol on the socket,
+// so a connection costs no closures.
+
+import type { Socket } from 'node:net';
+import { Data, Kind, StreamEnd, type Event } from '../engine/event.ts';
+import type { EventTarget } from '../engine/filter.ts';
+import type { Pipeline, PipelineLayout } from '../engine/pipeline.ts';
+import { log } from '../engine/log.ts';
+import { dispatch, SocketInput, writerFor, type SocketWriter } from './flow.ts';
+import { counters } from '../admin/counters.ts';
+
+/** What a script can learn about the connection a stream came from. */
+export interface InboundInfo {
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** The accepted socket itself: for the offload controller and TLS, not for scripts. */
+  readonly socket: Socket | null;
+}
+
+export interface ListenerStats {
+  connections: number;
+  active: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+const kInbound = Symbol('sluice.inbound');
+type Owned = Socket & { [kInbound]?: Inbound };
+
+let nextId = 1;
+
+function stripV4Mapped(addr: string | undefined): string {
+  if (!addr) return '';
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}
+
+export class Inbound implements EventTarget, InboundInfo {
+  readonly id = nextId++;
+  readonly socket: Socket;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly #input: SocketInput;
+  readonly #writer: SocketWriter;
+  readonly #stats: ListenerStats;
+  #pipeline: Pipeline | null = null;
+  #outputEnded = false;
+  #inputEnded = false;
+
+  constructor(socket: Socket, layout: PipelineLayout, stats: ListenerStats, idleTimeout: number) {
+    this.socket = socket;
+    this.remoteAddress = stripV4Mapped(socket.remoteAddress);
+    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = stripV4Mapped(socket.localAddress);
+    this.localPort = socket.localPort ?? 0;
+    this.#input = new SocketInput(socket);
+    this.#writer = writerFor(socket);
+    this.#stats = stats;
+    stats.connections++;
+    stats.active++;
+    counters.connectionsAccepted++;
+    counters.connectionsActive++;
+
+    (socket as Owned)[kInbound] = this;
+    socket.setNoDelay(true);
+    if (idleTimeout > 0) socket.setTimeout(idleTimeout, onTimeout);
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+
+    const ctx = layout.newContext() as { inbound?: InboundInfo };
+    ctx.inbound = this;
+    this.#pipeline = layout.instantiate(ctx, this);
+  }
+
+  // Output of the pipeline: back to the client.
+  input(evt: Event): void {
+    if (this.#outputEnded) return;
+    if (evt.kind === Kind.Data) {
+      const chunks = evt.chunks;
+      for (let i = 0; i < chunks.length; i++) {
+        this.#stats.bytesOut += chunks[i]!.length;
+        this.#writer.write(chunks[i]!);
+      }
+    } else if (evt.kind === Kind.StreamEnd) {
+      this.#outputEnded = true;
+      if (evt.error && evt.error !== 'Replay') log.debug(`inbound #${this.id}: stream ended: ${evt.error} ${evt.message}`);
+      this.#writer.end();
+      // A pipeline that ends its output before the client finished sending will never read
+      // the rest: don't keep the connection half-open waiting for it.
+      if (!this.#inputEnded) this.socket.once('finish', destroyAfterFinish);
+    }
+    // MessageStart/MessageEnd reaching a raw socket carry nothing to write.
+  }
+
+  receive(buf: Buffer): void {
+    this.#stats.bytesIn += buf.length;
+    this.#pipeline?.input(Data.of(buf));
+  }
+
+  receiveEnd(): void {
+    this.#inputEnded = true;
+    this.#pipeline?.input(StreamEnd.OK);
+  }
+
+  receiveError(err: NodeJS.ErrnoException): void {
+    this.#inputEnded = true;
+    const code = err.code === 'ECONNRESET' ? 'ConnectionReset' : 'ReadError';
+    this.#pipeline?.input(new StreamEnd(code, err.message));
+  }
+
+  closed(): void {
+    this.#stats.active--;
+    counters.connectionsActive--;
+    this.#writer.release();
+    const p = this.#pipeline;
+    this.#pipeline = null;
+    p?.shutdown();
+  }
+
+  get source(): SocketInput {
+    return this.#input;
+  }
+}
+
+function onData(this: Owned, buf: Buffer): void {
+  const ib = this[kInbound];
+  if (ib) dispatch(ib.source, ib, ib.receive, buf);
+}
+
+function onEnd(this: Owned): void {
+  const ib = this[kInbound];
+  if (ib) dispatch(ib.source, ib, ib.receiveEnd, undefined);
+}
+
+function onError(this: Owned, err: NodeJS.ErrnoException): void {
+  const ib = this[kInbound];
+  if (ib) dispatch(null, ib, ib.receiveError, err);
+}
+
+function onClose(this: Owned): void {
+  const ib = this[kInbound];
+  if (!ib) return;
+  this[kInbound] = undefined;
+  dispatch(null, ib, ib.closed, undefined);
+}
+
+function onTimeout(this: Owned): void {
+  log.debug(`inbound #${this[kInbound]?.id}: idle timeout`);
+  this.destroy();
+}
+
+function destroyAfterFinish(this: Socket): void {
+  this.destroy();
+}
