@@ -42,6 +42,17 @@ test('least-load: picks the least allocated, and free() makes room', () => {
   assert.is(b.connections(a2.target), 1);
 });
 
+test('least-load: ties rotate, so short-lived allocations spread over idle targets', () => {
+  const b = new LoadBalancer(['a', 'b', 'c'], { algorithm: 'least-load' });
+  const seen: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const x = b.allocate()!;
+    seen.push(x.target);
+    x.free();
+  }
+  assert.equal(seen, ['a', 'b', 'c', 'a', 'b', 'c']);
+});
+
 test('least-load: load is divided by weight', () => {
   const b = new LoadBalancer(['a', 'b'], { algorithm: 'least-load', weight: (t) => (t === 'a' ? 2 : 1) });
   // Without frees, load per unit of weight stays level: a ends up holding twice b's share.

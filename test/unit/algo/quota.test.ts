@@ -26,9 +26,10 @@ test('refills in whole periods, lazily, keeping the partial period', () => {
   assert.is(q.available, 0);
   c.t += 1;
   assert.is(q.available, 5);
-  c.t += 600; // 600 ms into the next period
   assert.is(q.consume(10), 5);
-  c.t += 400; // completes that period: the 600 ms were not lost
+  c.t += 1500; // one period and half of the next
+  assert.is(q.consume(10), 5);
+  c.t += 500; // completes that period: the 500 ms already counted were not lost
   assert.is(q.available, 5);
   c.t += 2000;
   assert.is(q.available, 10, 'capped at max (default: initial)');
