@@ -1,0 +1,501 @@
+// HTTP/1.1 message encoder (RFC 9112): heads and body chunks in, wire bytes out.
+//
+//   start(head, length) ──► head text (latin1) ──┐
+//   body(chunk) ───────────────────────────────► Framer ──► out(Buffer)
+//   end(trailers) ─────────────────────────────────┘
+//
+// The head is built as one latin1 string: the start line, the end-to-end header lines (raw as
+// received when the head was never touched, else from the headers object), then the framing
+// this encoder decides (content-length / transfer-encoding / connection). Hop-by-hop fields of
+// the previous hop never pass (RFC 9110 §7.6.1). The Framer then batches: a head and a body
+// that is known or buffered leave as ONE Buffer; large chunks leave as views, never copied.
+
+import { STATUS_CODES } from 'node:http';
+import { ProtocolError } from '../../engine/errors.ts';
+import { HeadBase, SET_COOKIE_SEPARATOR, type Headers, type RequestHead, type RequestHeadInit, type ResponseHead, type ResponseHeadInit } from './head.ts';
+import type { EncoderOptions, RequestEncoder, ResponseEncoder } from './types.ts';
+import { TOKEN, listHas } from './chars.ts';
+
+export const DEFAULT_ENCODER_OPTIONS: Readonly<EncoderOptions> = Object.freeze({ bufferSize: 16 * 1024 });
+
+/** Chunks up to this size are copied into one Buffer with their chunk framing (one write). */
+const SMALL_CHUNK = 2048;
+
+const CRLF = Buffer.from('\r\n', 'latin1');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+
+/** Methods whose requests normally carry no content: no "content-length: 0" is invented. */
+const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+
+const Mode = {
+  Idle: 0,
+  NoBody: 1, // HEAD responses, 1xx, 204, 304: body bytes are dropped
+  Length: 2, // length known ahead: content-length
+  Buffer: 3, // length unknown: buffer up to bufferSize, then chunked
+  Chunked: 4,
+  Tunnel: 5, // 101, 2xx to CONNECT: body bytes pass raw
+} as const;
+type Mode = (typeof Mode)[keyof typeof Mode];
+
+function normaliseOptions(opts?: Partial<EncoderOptions>): EncoderOptions {
+  const o = { ...DEFAULT_ENCODER_OPTIONS, ...opts };
+  if (!(o.bufferSize >= 0)) throw new RangeError('http1: invalid bufferSize ' + o.bufferSize);
+  return o;
+}
+
+// ---- header lines ---------------------------------------------------------------------------
+
+/** What header writing found, for the framing decision. One per encoder, reset per head. */
+class HeadFacts {
+  lines = 0; // header lines written (for the CR/LF count check)
+  contentLength: string | undefined = undefined; // value of a content-length field seen
+  expectContinue = false;
+}
+
+/**
+ * Is this lowercase-able name hop-by-hop or framing (dropped, RFC 9110 §7.6.1)? Length first,
+ * so most names cost one switch. `keepUpgrade` lets `upgrade` through for upgrade exchanges.
+ */
+function isHopByHop(name: string, keepUpgrade: boolean): boolean {
+  switch (name.length) {
+    case 2:
+      return name.toLowerCase() === 'te';
+    case 7: {
+      const l = name.toLowerCase();
+      return l === 'trailer' || (l === 'upgrade' && !keepUpgrade);
+    }
+    case 10: {
+      const l = name.toLowerCase();
+      return l === 'connection' || l === 'keep-alive';
+    }
+    case 14:
+      return name.toLowerCase() === 'content-length';
+    case 16:
+      return name.toLowerCase() === 'proxy-connection';
+    case 17:
+      return name.toLowerCase() === 'transfer-encoding';
+  }
+  return false;
+}
+
+/** Options named in Connection (RFC 9110 §7.6.1) other than the ones we handle ourselves. */
+function connectionOptions(conn: string | undefined): string[] | null {
+  if (conn === undefined) return null;
+  let out: string[] | null = null;
+  for (const part of conn.toLowerCase().split(',')) {
+    const t = part.trim();
+    if (t && t !== 'close' && t !== 'keep-alive' && t !== 'upgrade') (out ??= []).push(t);
+  }
+  return out;
+}
+
+function checkName(name: string): void {
+  const n = name.length;
+  if (n === 0) throw new ProtocolError('invalid header name', name);
+  for (let i = 0; i < n; i++) {
+    if (TOKEN[name.charCodeAt(i)] !== 1) throw new ProtocolError('invalid header name', JSON.stringify(name));
+  }
+}
+
+function headerValue(headers: Headers, name: string): string | undefined {
+  const v = headers[name];
+  if (v !== undefined) return v;
+  for (const k in headers) if (k.length === name.length && k.toLowerCase() === name) return headers[k];
+  return undefined;
+}
+
+/**
+ * Appends the end-to-end header lines of `head` to `s`. Records into `facts`.
+ * `isUpgrade` keeps the Upgrade field. `keepLength` keeps content-length (HEAD responses).
+ */
+function headerLines(
+  s: string,
+  head: { headers?: Headers } | HeadBase,
+  facts: HeadFacts,
+  isUpgrade: boolean,
+  keepLength: boolean,
+): string {
+  const raw = head instanceof HeadBase ? head.rawHeaders() : null;
+  let lines = 0;
+  if (raw !== null) {
+    let dropped: string[] | null = null;
+    // Connection options are rare: look for the field only when a name of its length exists.
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length === 10 && name.toLowerCase() === 'connection') dropped = connectionOptions((head as HeadBase).header('connection'));
+    }
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      const value = raw[i + 1]!;
+      checkName(name);
+      if (isHopByHop(name, isUpgrade)) {
+        if (name.length === 14) {
+          facts.contentLength = value;
+          if (!keepLength) continue;
+        } else continue;
+      }
+      if (dropped !== null && dropped.includes(name.toLowerCase())) continue;
+      if (name.length === 6 && name.toLowerCase() === 'expect' && value.toLowerCase() === '100-continue') facts.expectContinue = true;
+      s += name + ': ' + value + '\r\n';
+      lines++;
+    }
+  } else {
+    const headers = (head as { headers?: Headers }).headers;
+    if (headers) {
+      const dropped = connectionOptions(headerValue(headers, 'connection'));
+      for (const name in headers) {
+        const value = headers[name];
+        if (value === undefined || value === null) continue;
+        const v = String(value);
+        checkName(name);
+        if (isHopByHop(name, isUpgrade)) {
+          if (name.length === 14) {
+            facts.contentLength = v;
+            if (!keepLength) continue;
+          } else continue;
+        }
+        const lower = name.toLowerCase();
+        if (dropped !== null && dropped.includes(lower)) continue;
+        if (lower === 'expect' && v.toLowerCase() === '100-continue') facts.expectContinue = true;
+        if (lower === 'set-cookie' && v.includes(SET_COOKIE_SEPARATOR)) {
+          // Set-Cookie lines cannot be folded into one (RFC 6265 §3): one line each.
+          for (const one of v.split(SET_COOKIE_SEPARATOR)) {
+            s += name + ': ' + one + '\r\n';
+            lines++;
+          }
+          continue;
+        }
+        s += name + ': ' + v + '\r\n';
+        lines++;
+      }
+    }
+  }
+  facts.lines += lines;
+  return s;
+}
+
+function count(s: string, ch: string): number {
+  let n = 0;
+  for (let i = s.indexOf(ch); i >= 0; i = s.indexOf(ch, i + 1)) n++;
+  return n;
+}
+
+/**
+ * Response splitting guard (RFC 9110 §5.5): the finished head must contain exactly one CR and
+ * one LF per line we wrote, and no NUL. Counting with native indexOf over the whole head is
+ * cheaper than scanning every value in JS, and catches CR/LF smuggled through any part
+ * (method, path, reason, names, values).
+ */
+function checkHead(s: string, lines: number): void {
+  if (count(s, '\n') !== lines || count(s, '\r') !== lines || s.indexOf('\0') >= 0) {
+    throw new ProtocolError('CR, LF or NUL in a header, method, path or reason phrase');
+  }
+}
+
+// ---- body framing ----------------------------------------------------------------------------
+
+/** Body framing and batching, shared by both encoders. */
+class Framer {
+  readonly #out: (buf: Buffer) => void;
+  readonly #bufferSize: number;
+  #mode: Mode = Mode.Idle;
+  /** Head text not yet written (with its trailing CRLF unless the framing is still open). */
+  #head: string | null = null;
+  #length = 0; // Length: declared; others: bytes seen
+  #sent = 0;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  #omitZeroLength = false;
+
+  constructor(out: (buf: Buffer) => void, bufferSize: number) {
+    this.#out = out;
+    this.#bufferSize = bufferSize;
+  }
+
+  get idle(): boolean {
+    return this.#mode === Mode.Idle;
+  }
+
+  /** A complete head (ending in CRLFCRLF), no body to follow. */
+  noBody(head: string): void {
+    this.#mode = Mode.NoBody;
+    this.#out(Buffer.from(head, 'latin1'));
+  }
+
+  tunnel(head: string): void {
+    this.#mode = Mode.Tunnel;
+    this.#out(Buffer.from(head, 'latin1'));
+  }
+
+  /** `head` lacks the framing line; `flushNow` writes the head before any body (100-continue). */
+  length(head: string, length: number, flushNow: boolean): void {
+    this.#mode = Mode.Length;
+    this.#length = length;
+    this.#sent = 0;
+    const full = head + 'content-length: ' + length + '\r\n\r\n';
+    if (length === 0 || flushNow) this.#out(Buffer.from(full, 'latin1'));
+    else this.#head = full; // wait for the first body chunk: one write for both
+  }
+
+  /** Length-less message with content-length omitted when nothing arrives (`omitZero`). */
+  buffer(head: string, omitZero: boolean): void {
+    this.#mode = Mode.Buffer;
+    this.#head = head;
+    this.#buffered = 0;
+    this.#omitZeroLength = omitZero;
+  }
+
+  /** A head with no framing decided (content-length of 0 omitted), flushed now. */
+  bare(head: string): void {
+    this.#mode = Mode.Length;
+    this.#length = 0;
+    this.#sent = 0;
+    this.#out(Buffer.from(head + '\r\n', 'latin1'));
+  }
+
+  body(chunk: Buffer): void {
+    const n = chunk.length;
+    if (n === 0) return;
+    switch (this.#mode) {
+      case Mode.Length: {
+        this.#sent += n;
+        if (this.#sent > this.#length) throw new ProtocolError('body longer than content-length', `${this.#sent} > ${this.#length}`);
+        const head = this.#head;
+        if (head !== null) {
+          this.#head = null;
+          this.#writeWith(head, chunk, n <= this.#bufferSize);
+        } else this.#out(chunk);
+        return;
+      }
+      case Mode.Buffer:
+        this.#chunks.push(chunk);
+        this.#buffered += n;
+        if (this.#buffered > this.#bufferSize) this.#toChunked();
+        return;
+      case Mode.Chunked:
+        this.#chunk(chunk);
+        return;
+      case Mode.Tunnel:
+        this.#out(chunk);
+        return;
+      case Mode.Idle:
+        throw new ProtocolError('body without a head');
+      default: // NoBody: HEAD / 1xx / 204 / 304 carry no content (RFC 9110 §6.4.1)
+        return;
+    }
+  }
+
+  end(trailers: Headers | null): void {
+    const mode = this.#mode;
+    this.#mode = Mode.Idle;
+    switch (mode) {
+      case Mode.Length: {
+        const head = this.#head;
+        this.#head = null;
+        if (head !== null) this.#out(Buffer.from(head, 'latin1'));
+        if (this.#sent !== this.#length) throw new ProtocolError('body shorter than content-length', `${this.#sent} < ${this.#length}`);
+        return;
+      }
+      case Mode.Buffer: {
+        // The whole body is here: send it with its exact length, head and body in one Buffer.
+        const head = this.#head!;
+        this.#head = null;
+        const size = this.#buffered;
+        const text = size === 0 && this.#omitZeroLength ? head + '\r\n' : head + 'content-length: ' + size + '\r\n\r\n';
+        const chunks = this.#chunks;
+        this.#chunks = [];
+        const hl = text.length;
+        const buf = Buffer.allocUnsafe(hl + size);
+        buf.write(text, 0, hl, 'latin1');
+        let off = hl;
+        for (const c of chunks) {
+          c.copy(buf, off);
+          off += c.length;
+        }
+        this.#out(buf);
+        return;
+      }
+      case Mode.Chunked:
+        this.#out(trailers === null ? LAST_CHUNK : Buffer.from('0\r\n' + trailerLines(trailers) + '\r\n', 'latin1'));
+        return;
+      case Mode.Idle:
+        throw new ProtocolError('end without a head');
+      default:
+        return;
+    }
+  }
+
+  #toChunked(): void {
+    const head = this.#head! + 'transfer-encoding: chunked\r\n\r\n';
+    this.#head = null;
+    this.#mode = Mode.Chunked;
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    const size = this.#buffered;
+    // Head, size line, buffered data and CRLF in one Buffer: the buffered data is small.
+    const text = head + size.toString(16) + '\r\n';
+    const buf = Buffer.allocUnsafe(text.length + size + 2);
+    let off = buf.write(text, 0, 'latin1');
+    for (const c of chunks) {
+      c.copy(buf, off);
+      off += c.length;
+    }
+    buf[off] = 0x0d;
+    buf[off + 1] = 0x0a;
+    this.#out(buf);
+  }
+
+  /** One chunk (RFC 9112 §7.1): copied with its framing when small, else three writes. */
+  #chunk(chunk: Buffer): void {
+    const n = chunk.length;
+    const line = n.toString(16) + '\r\n';
+    if (n <= SMALL_CHUNK) {
+      const buf = Buffer.allocUnsafe(line.length + n + 2);
+      const off = buf.write(line, 0, 'latin1');
+      chunk.copy(buf, off);
+      buf[off + n] = 0x0d;
+      buf[off + n + 1] = 0x0a;
+      this.#out(buf);
+    } else {
+      this.#out(Buffer.from(line, 'latin1'));
+      this.#out(chunk);
+      this.#out(CRLF);
+    }
+  }
+
+  #writeWith(head: string, chunk: Buffer, batch: boolean): void {
+    if (!batch) {
+      this.#out(Buffer.from(head, 'latin1'));
+      this.#out(chunk);
+      return;
+    }
+    const hl = head.length;
+    const buf = Buffer.allocUnsafe(hl + chunk.length);
+    buf.write(head, 0, hl, 'latin1');
+    chunk.copy(buf, hl);
+    this.#out(buf);
+  }
+}
+
+/** Trailer fields (RFC 9112 §7.1.2), minus the ones that may not be trailers. */
+function trailerLines(trailers: Headers): string {
+  let s = '';
+  let lines = 0;
+  for (const name in trailers) {
+    const v = trailers[name];
+    if (v === undefined) continue;
+    checkName(name);
+    if (isHopByHop(name, false) || name.toLowerCase() === 'host') continue;
+    s += name + ': ' + v + '\r\n';
+    lines++;
+  }
+  checkHead(s, lines);
+  return s;
+}
+
+// ---- encoders --------------------------------------------------------------------------------
+
+class Http1RequestEncoder implements RequestEncoder {
+  readonly #framer: Framer;
+  readonly #facts = new HeadFacts();
+
+  constructor(out: (buf: Buffer) => void, opts?: Partial<EncoderOptions>) {
+    this.#framer = new Framer(out, normaliseOptions(opts).bufferSize);
+  }
+
+  start(head: RequestHead | RequestHeadInit, length: number): void {
+    const method = head.method || 'GET';
+    const path = head.path || '/';
+    for (let i = 0; i < method.length; i++) {
+      if (TOKEN[method.charCodeAt(i)] !== 1) throw new ProtocolError('invalid method', JSON.stringify(method));
+    }
+    if (path.indexOf(' ') >= 0) throw new ProtocolError('space in request path', JSON.stringify(path));
+    const facts = this.#facts;
+    facts.lines = 1;
+    facts.contentLength = undefined;
+    facts.expectContinue = false;
+    const upgrade = headerOf(head, 'upgrade');
+    const isUpgrade = upgrade !== undefined && listHas(headerOf(head, 'connection'), 'upgrade');
+    let s = headerLines(method + ' ' + path + ' HTTP/1.1\r\n', head, facts, isUpgrade, false);
+    if (isUpgrade) {
+      s += 'connection: upgrade\r\n';
+      facts.lines++;
+    }
+    checkHead(s, facts.lines);
+    const omitZero = NO_BODY_METHODS.has(method) && facts.contentLength === undefined;
+    const f = this.#framer;
+    if (length > 0 || (length === 0 && !omitZero)) f.length(s, length, facts.expectContinue);
+    else if (length === 0) f.bare(s);
+    else f.buffer(s, omitZero);
+  }
+
+  body(chunk: Buffer): void {
+    this.#framer.body(chunk);
+  }
+
+  end(trailers: Record<string, string> | null): void {
+    this.#framer.end(trailers);
+  }
+}
+
+class Http1ResponseEncoder implements ResponseEncoder {
+  readonly #framer: Framer;
+  readonly #facts = new HeadFacts();
+
+  constructor(out: (buf: Buffer) => void, opts?: Partial<EncoderOptions>) {
+    this.#framer = new Framer(out, normaliseOptions(opts).bufferSize);
+  }
+
+  start(head: ResponseHead | ResponseHeadInit, length: number, requestMethod: string, keepAlive: boolean): void {
+    const status = head.status ?? 200;
+    if (!Number.isInteger(status) || status < 100 || status > 999) throw new ProtocolError('invalid status', String(status));
+    const reason = head.statusText || STATUS_CODES[status] || '';
+    const facts = this.#facts;
+    facts.lines = 1;
+    facts.contentLength = undefined;
+    facts.expectContinue = false;
+    const isHead = requestMethod === 'HEAD';
+    const tunnel = status === 101 || (requestMethod === 'CONNECT' && status >= 200 && status < 300);
+    const noBody = isHead || (status < 200 && status !== 101) || status === 204 || status === 304;
+    // A HEAD response keeps its own content-length: it describes the GET it stands for
+    // (RFC 9110 §9.3.2). Everything else is framed by us.
+    let s = headerLines('HTTP/1.1 ' + status + ' ' + reason + '\r\n', head, facts, status === 101, isHead);
+    if (status === 101) {
+      s += 'connection: upgrade\r\n';
+      facts.lines++;
+    } else if (!keepAlive && status >= 200) {
+      s += 'connection: close\r\n';
+      facts.lines++;
+    }
+    checkHead(s, facts.lines);
+    const f = this.#framer;
+    // RFC 9112 §6.3: the order in which a recipient determines the length, mirrored.
+    if (tunnel) f.tunnel(s + '\r\n');
+    else if (noBody) f.noBody(s + '\r\n');
+    else if (length >= 0) f.length(s, length, false);
+    else f.buffer(s, false);
+  }
+
+  body(chunk: Buffer): void {
+    this.#framer.body(chunk);
+  }
+
+  end(trailers: Record<string, string> | null): void {
+    this.#framer.end(trailers);
+  }
+}
+
+function headerOf(head: { headers?: Headers } | HeadBase, name: string): string | undefined {
+  if (head instanceof HeadBase) return head.header(name);
+  return head.headers ? headerValue(head.headers, name) : undefined;
+}
+
+export function createRequestEncoder(out: (buf: Buffer) => void, opts?: Partial<EncoderOptions>): RequestEncoder {
+  return new Http1RequestEncoder(out, opts);
+}
+
+export function createResponseEncoder(out: (buf: Buffer) => void, opts?: Partial<EncoderOptions>): ResponseEncoder {
+  return new Http1ResponseEncoder(out, opts);
+}
+
+export { wantsKeepAlive } from './decoder.ts';
