@@ -213,8 +213,8 @@ class SpliceRelay : public Napi::ObjectWrap<SpliceRelay> {
       linger lg = {1, 0};
       setsockopt(a_, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
       setsockopt(b_, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-      shutdown(a_, SHUT_RDWR);
-      shutdown(b_, SHUT_RDWR);
+      // No shutdown() here: a FIN first would let the survivor read a clean
+      // EOF and never notice the RST that follows.
     }
     r.err = err;
     r.where = where;

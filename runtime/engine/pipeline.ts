@@ -65,6 +65,9 @@ export class Pipeline<C extends object = any> implements EventTarget {
   readonly #filters: Filter[];
   readonly #head: EventTarget;
   #ended = false;
+  /** The plug-in chain this instance belongs to (`pipe([...])`), for `pipeNext()`. */
+  chain: readonly PipelineLayout[] | null = null;
+  chainIndex = 0;
 
   constructor(layout: PipelineLayout<C>, context: C, output: EventTarget) {
     this.layout = layout;

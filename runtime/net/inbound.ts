@@ -8,7 +8,7 @@ import { Data, Kind, StreamEnd, type Event } from '../engine/event.ts';
 import type { EventTarget } from '../engine/filter.ts';
 import type { Pipeline, PipelineLayout } from '../engine/pipeline.ts';
 import { log } from '../engine/log.ts';
-import { dispatch, SocketInput, writerFor, type SocketWriter } from './flow.ts';
+import { dispatch, SocketInput, writerFor, type Pausable, type SocketWriter } from './flow.ts';
 import { counters } from '../admin/counters.ts';
 
 /** What a script can learn about the connection a stream came from. */
@@ -20,6 +20,10 @@ export interface InboundInfo {
   readonly localPort: number;
   /** The accepted socket itself: for the offload controller and TLS, not for scripts. */
   readonly socket: Socket | null;
+  /** Pauses and resumes reading from the client (engine use). */
+  readonly source: Pausable | null;
+  /** Whether an HTTP demuxer has a request in flight (null: not HTTP); used when draining. */
+  httpBusy: boolean | null;
 }
 
 export interface ListenerStats {
@@ -47,6 +51,7 @@ export class Inbound implements EventTarget, InboundInfo {
   readonly localAddress: string;
   readonly localPort: number;
   readonly #input: SocketInput;
+  httpBusy: boolean | null = null;
   readonly #writer: SocketWriter;
   readonly #stats: ListenerStats;
   #pipeline: Pipeline | null = null;
@@ -128,6 +133,11 @@ export class Inbound implements EventTarget, InboundInfo {
   get source(): SocketInput {
     return this.#input;
   }
+}
+
+/** The Inbound of an accepted socket (for draining). */
+export function inboundOf(socket: Socket): Inbound | undefined {
+  return (socket as Owned)[kInbound];
 }
 
 function onData(this: Owned, buf: Buffer): void {

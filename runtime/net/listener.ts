@@ -6,7 +6,7 @@ import net from 'node:net';
 import type { PipelineLayout } from '../engine/pipeline.ts';
 import { ConfigError } from '../engine/errors.ts';
 import { log } from '../engine/log.ts';
-import { Inbound, type ListenerStats } from './inbound.ts';
+import { Inbound, inboundOf, type ListenerStats } from './inbound.ts';
 
 export interface ListenOptions {
   /** Address to bind; default '::' (IPv4 and IPv6), or '0.0.0.0' where IPv6 is missing. */
@@ -131,11 +131,17 @@ export class Listener {
     return this.#sockets.size;
   }
 
-  /** Ends idle keep-alive connections and, after `graceMs`, destroys what is left. */
+  /**
+   * Stops accepting, closes HTTP connections as soon as they have no request in flight (the
+   * busy ones answer with `connection: close`), and after `graceMs` destroys what is left.
+   */
   async drain(graceMs: number): Promise<void> {
     const closing = this.stopAccepting();
     const deadline = Date.now() + graceMs;
     while (this.#sockets.size > 0 && Date.now() < deadline) {
+      for (const s of this.#sockets) {
+        if (inboundOf(s)?.httpBusy === false && !s.writableEnded) s.end();
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const s of this.#sockets) s.destroy();

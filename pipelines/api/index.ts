@@ -1,0 +1,36 @@
+// The public scripting API: what `import ... from 'sluice'` gives a script. Pipeline modules
+// in pipelines/ import only this file, never runtime/ directly.
+
+export { pipy, pipeline } from '../../runtime/api/pipy.ts';
+export type { ListenDeclOptions } from '../../runtime/api/pipy.ts';
+export { Designer } from '../../runtime/api/designer.ts';
+export type {
+  Ctx,
+  Output,
+  Sub,
+  ConnectOptions,
+  DemuxHTTPOptions,
+  MuxHTTPOptions,
+  MessageOptions,
+  HTTPLimitsOptions,
+} from '../../runtime/api/designer.ts';
+export { Data, Message, MessageStart, MessageEnd, StreamEnd, Kind, StreamEndCodes } from '../../runtime/engine/event.ts';
+export type { Event, StreamEndCode, Head, Tail } from '../../runtime/engine/event.ts';
+export { PipelineLayout } from '../../runtime/engine/pipeline.ts';
+export { SluiceError, ConfigError, StreamError } from '../../runtime/engine/errors.ts';
+export { RequestHead, ResponseHead } from '../../runtime/codecs/http1/head.ts';
+export type { Headers, RequestHeadInit, ResponseHeadInit } from '../../runtime/codecs/http1/head.ts';
+export type { InboundInfo } from '../../runtime/net/inbound.ts';
+export type { ListenOptions } from '../../runtime/net/listener.ts';
+export { metrics, Counter, Gauge, Histogram } from '../../runtime/admin/metrics.ts';
+export { log } from '../../runtime/engine/log.ts';
+export * as algo from '../../runtime/algo/index.ts';
+export {
+  URLRouter,
+  RoundRobinLoadBalancer,
+  LoadBalancer,
+  Quota,
+  KeyedQuota,
+  Cache,
+  ResourcePool,
+} from '../../runtime/algo/index.ts';

@@ -1,0 +1,367 @@
+// The designer: `$` in `pipy.listen(port, $ => $.demuxHTTP().to(...))`. It is the only map
+// from a script's `$.name(args)` to filter constructors. Options are checked and normalised
+// here, at load time, into frozen configs of plain numbers and functions, so no filter reads
+// script options on the hot path. Mistakes throw ConfigError naming the filter and option.
+
+import type { Event, Data, MessageStart, MessageEnd, StreamEnd } from '../engine/event.ts';
+import { Message } from '../engine/event.ts';
+import { ConfigError } from '../engine/errors.ts';
+import { Filter, JointFilter } from '../engine/filter.ts';
+import { PipelineLayout } from '../engine/pipeline.ts';
+import { isPromise } from '../engine/result.ts';
+import { StreamEnd as StreamEndEvent } from '../engine/event.ts';
+import type { InboundInfo } from '../net/inbound.ts';
+import { DEFAULT_LIMITS, type Http1Limits } from '../codecs/http1/types.ts';
+import type { RequestHead, ResponseHead } from '../codecs/http1/head.ts';
+import { Connect, parseTarget, type ConnectConfig } from '../filters/connect.ts';
+import { DemuxHTTP } from '../filters/demux-http.ts';
+import { ServeHTTP } from '../filters/serve-http.ts';
+import { MuxHTTP, registerPools, type SessionPool } from '../filters/mux-http.ts';
+import { HandleStreamStart } from '../filters/handle-stream-start.ts';
+import { HandleMessageStart } from '../filters/handle-message-start.ts';
+import { HandleMessage } from '../filters/handle-message.ts';
+import { HandleMessageEnd } from '../filters/handle-message-end.ts';
+import { HandleData } from '../filters/handle-data.ts';
+import { HandleStreamEnd } from '../filters/handle-stream-end.ts';
+import { ReplaceMessageStart } from '../filters/replace-message-start.ts';
+import { ReplaceMessage } from '../filters/replace-message.ts';
+import { ReplaceMessageEnd } from '../filters/replace-message-end.ts';
+import { ReplaceData } from '../filters/replace-data.ts';
+import { ReplaceStreamEnd } from '../filters/replace-stream-end.ts';
+import type { Replacement } from '../filters/replace-event.ts';
+import { Branch, type BranchCondition } from '../filters/branch.ts';
+import { Pipe, type PipeChooser, type PipeTarget } from '../filters/pipe.ts';
+import { PipeNext } from '../filters/pipe-next.ts';
+import { Dump } from '../filters/dump.ts';
+import { count, duration, func, known, oneOf, size } from './options.ts';
+import { callerLocation } from './where.ts';
+
+/** The per-stream context a script's callbacks receive: its own fields plus `inbound`. */
+export type Ctx<C> = C & { readonly inbound: InboundInfo };
+type MaybeAsync<T> = T | Promise<T>;
+/** What callbacks may return to emit: events, Messages, arrays of them, or nothing. */
+export type Output = Event | Message | null | undefined | void | readonly (Event | Message | null | undefined)[];
+
+export type Sub<C extends object> = ((d: Designer<C>) => unknown) | PipelineLayout<C>;
+
+export interface ConnectOptions {
+  /** Time to establish the connection (default 10 s). Durations: seconds, or '5s', '100ms'. */
+  connectTimeout?: number | string;
+  /** Time to wait for data after sending some (default: none). */
+  readTimeout?: number | string;
+  /** Time a write may stay blocked on a full socket (default: none). */
+  writeTimeout?: number | string;
+  /** Close after this long without traffic either way (default 60 s). */
+  idleTimeout?: number | string;
+  /** Extra attempts when connecting fails (refused, timed out, unresolved); default 0. */
+  retryCount?: number;
+  retryDelay?: number | string;
+  /** Most bytes held while connecting (default 1m). */
+  bufferLimit?: number | string;
+  /** Hand a byte-transparent stream to the kernel when possible (default 'never'). */
+  offload?: 'auto' | 'never';
+}
+
+export interface HTTPLimitsOptions {
+  maxHeadSize?: number | string;
+  maxHeaders?: number;
+  maxBodySize?: number | string;
+}
+
+export interface DemuxHTTPOptions extends HTTPLimitsOptions {
+  /** Body bytes buffered to compute Content-Length for responses of unknown length. */
+  bufferSize?: number | string;
+  /** Most pipelined requests outstanding before reading pauses (default 32). */
+  maxPipelined?: number;
+}
+
+export interface MuxHTTPOptions extends HTTPLimitsOptions {
+  /** Close an upstream connection idle this long (default 60 s). */
+  maxIdle?: number | string;
+  /** Retire a connection after this many requests (0 = no limit). */
+  maxMessages?: number;
+  /** Most connections per key (0 = no limit); beyond it requests wait. */
+  maxConnections?: number;
+  /** Most requests waiting for a connection (default 1000); beyond it they fail. */
+  maxPending?: number;
+  bufferSize?: number | string;
+  /** Only HTTP/1.1 upstreams are spoken today. */
+  version?: 1 | '1.1' | 'HTTP/1.1';
+}
+
+export interface MessageOptions {
+  /** Most body bytes collected for the callback (default 1m). */
+  maxBodySize?: number | string;
+}
+
+/** A builder of filters, typed by the stream context C. */
+export class Designer<C extends object = {}> {
+  readonly #layout: PipelineLayout<C>;
+  #open: JointFilter | null = null;
+  #openName = '';
+
+  constructor(layout: PipelineLayout<C>) {
+    this.#layout = layout;
+  }
+
+  /** Builds a layout from a sub-pipeline argument (a builder function or a layout). */
+  static build<C extends object>(sub: Sub<C>, name: string, where: string): PipelineLayout<C> {
+    if (sub instanceof PipelineLayout) return sub;
+    if (typeof sub !== 'function') throw new ConfigError(`expected a pipeline ($ => $...) or a pipeline() layout`, where);
+    const layout = new PipelineLayout<C>(name);
+    const d = new Designer<C>(layout);
+    sub(d);
+    d.finish();
+    return layout;
+  }
+
+  /** Checks that every joint filter got its `.to()`. */
+  finish(): void {
+    if (this.#open) throw new ConfigError(`${this.#openName}() needs a sub-pipeline: add .to($ => $...)`, this.#layout.name);
+  }
+
+  #add(f: Filter, name: string): this {
+    this.finish();
+    this.#layout.filters.push(f);
+    if (f instanceof JointFilter && f.expectsTo()) {
+      this.#open = f;
+      this.#openName = name;
+    }
+    return this;
+  }
+
+  #where(name: string): string {
+    return `${name}() at ${callerLocation()}`;
+  }
+
+  /** Gives the preceding joint filter (demuxHTTP, muxHTTP, ...) its sub-pipeline. */
+  to(sub: Sub<C>): this {
+    const f = this.#open;
+    if (!f) throw new ConfigError(`.to() must follow a filter that takes a sub-pipeline (demuxHTTP, muxHTTP, ...)`, this.#where('to'));
+    f.subs = [Designer.build(sub, `${this.#layout.name}/${this.#openName}`, this.#where('to'))];
+    this.#open = null;
+    return this;
+  }
+
+  // ---- sockets ----
+
+  connect(target: string | ((ctx: Ctx<C>) => string), options?: ConnectOptions): this {
+    const where = this.#where('connect');
+    known(options, where, ['connectTimeout', 'readTimeout', 'writeTimeout', 'idleTimeout', 'retryCount', 'retryDelay', 'bufferLimit', 'offload']);
+    const o = options ?? {};
+    let host: string | null = null;
+    let port = 0;
+    let resolve: ((ctx: any) => string) | null = null;
+    if (typeof target === 'string') {
+      try {
+        ({ host, port } = parseTarget(target));
+      } catch (err) {
+        throw new ConfigError((err as Error).message, where);
+      }
+    } else resolve = func<(ctx: any) => string>(target, where);
+    const config: ConnectConfig = Object.freeze({
+      host,
+      port,
+      resolve,
+      connectTimeout: duration(o.connectTimeout, `${where}: connectTimeout`, 10_000),
+      readTimeout: duration(o.readTimeout, `${where}: readTimeout`, 0),
+      writeTimeout: duration(o.writeTimeout, `${where}: writeTimeout`, 0),
+      idleTimeout: duration(o.idleTimeout, `${where}: idleTimeout`, 60_000),
+      retryCount: count(o.retryCount, `${where}: retryCount`, 0),
+      retryDelay: duration(o.retryDelay, `${where}: retryDelay`, 100),
+      bufferLimit: size(o.bufferLimit, `${where}: bufferLimit`, 1 << 20),
+      offload: oneOf(o.offload, `${where}: offload`, ['auto', 'never'] as const, 'never'),
+      onConnected: null,
+    });
+    return this.#add(new Connect(config), 'connect');
+  }
+
+  // ---- HTTP ----
+
+  demuxHTTP(options?: DemuxHTTPOptions): this {
+    const where = this.#where('demuxHTTP');
+    known(options, where, ['maxHeadSize', 'maxHeaders', 'maxBodySize', 'bufferSize', 'maxPipelined']);
+    return this.#add(new DemuxHTTP(demuxConfig(options, where)), 'demuxHTTP');
+  }
+
+  /**
+   * Answers each request with `handler(request)`: a Message, or a function returning one
+   * (or a promise of one). `new Message({ status: 404 }, 'not found')`.
+   */
+  serveHTTP(
+    handler: Message | ((req: Message<RequestHead>, ctx: Ctx<C>) => MaybeAsync<Message | null | undefined>),
+    options?: DemuxHTTPOptions & MessageOptions,
+  ): this {
+    const where = this.#where('serveHTTP');
+    known(options, where, ['maxHeadSize', 'maxHeaders', 'maxBodySize', 'bufferSize', 'maxPipelined']);
+    if (!(handler instanceof Message) && typeof handler !== 'function') {
+      throw new ConfigError('expected a Message or a function returning one', where);
+    }
+    const cfg = demuxConfig(options, where);
+    const maxBody = cfg.limits.maxBodySize || 1 << 20;
+    const sub = new PipelineLayout('serveHTTP');
+    sub.filters.push(new ReplaceMessage(typeof handler === 'function' ? answerOrFail(handler) : handler, maxBody));
+    const f = new ServeHTTP(cfg);
+    f.subs = [sub];
+    return this.#add(f, 'serveHTTP');
+  }
+
+  /** Pools requests onto upstream sessions picked by `key(ctx)` (default: the inbound connection). */
+  muxHTTP(key?: ((ctx: Ctx<C>) => unknown) | MuxHTTPOptions, options?: MuxHTTPOptions): this {
+    const where = this.#where('muxHTTP');
+    if (key !== undefined && typeof key !== 'function') {
+      options = key;
+      key = undefined;
+    }
+    known(options, where, ['maxHeadSize', 'maxHeaders', 'maxBodySize', 'maxIdle', 'maxMessages', 'maxConnections', 'maxPending', 'bufferSize', 'version']);
+    const o = options ?? {};
+    if (o.version !== undefined && !['1.1', 1, 'HTTP/1.1'].includes(o.version as never)) {
+      throw new ConfigError(`only HTTP/1.1 upstreams are supported (version: '1.1')`, `${where}: version`);
+    }
+    const pools = new Map<unknown, SessionPool>();
+    registerPools(pools);
+    const f = new MuxHTTP(
+      Object.freeze({
+        key: (key as ((ctx: any) => unknown) | undefined) ?? null,
+        maxIdle: duration(o.maxIdle, `${where}: maxIdle`, 60_000),
+        maxMessages: count(o.maxMessages, `${where}: maxMessages`, 0),
+        maxConnections: count(o.maxConnections, `${where}: maxConnections`, 0),
+        maxPending: count(o.maxPending, `${where}: maxPending`, 1000),
+        limits: limits(o, where),
+        bufferSize: size(o.bufferSize, `${where}: bufferSize`, 16384),
+        retryBufferSize: 65536,
+        pools,
+      }),
+    );
+    return this.#add(f, 'muxHTTP');
+  }
+
+  // ---- observing ----
+
+  handleStreamStart(cb: (evt: Event, ctx: Ctx<C>) => unknown): this {
+    return this.#add(new HandleStreamStart(func(cb, this.#where('handleStreamStart'))), 'handleStreamStart');
+  }
+  handleMessageStart<H extends object = RequestHead & ResponseHead>(cb: (evt: MessageStart<H>, ctx: Ctx<C>) => unknown): this {
+    return this.#add(new HandleMessageStart(func(cb, this.#where('handleMessageStart'))), 'handleMessageStart');
+  }
+  handleMessage<H extends object = RequestHead & ResponseHead>(cb: (msg: Message<H>, ctx: Ctx<C>) => unknown, options?: MessageOptions): this {
+    const where = this.#where('handleMessage');
+    known(options, where, ['maxBodySize']);
+    return this.#add(new HandleMessage(func(cb, where), size(options?.maxBodySize, `${where}: maxBodySize`, 1 << 20)), 'handleMessage');
+  }
+  handleMessageEnd(cb: (evt: MessageEnd, ctx: Ctx<C>) => unknown): this {
+    return this.#add(new HandleMessageEnd(func(cb, this.#where('handleMessageEnd'))), 'handleMessageEnd');
+  }
+  handleData(cb: (evt: Data, ctx: Ctx<C>) => unknown): this {
+    return this.#add(new HandleData(func(cb, this.#where('handleData'))), 'handleData');
+  }
+  handleStreamEnd(cb: (evt: StreamEnd, ctx: Ctx<C>) => unknown): this {
+    return this.#add(new HandleStreamEnd(func(cb, this.#where('handleStreamEnd'))), 'handleStreamEnd');
+  }
+
+  // ---- transforming ----
+
+  replaceMessageStart<H extends object = RequestHead & ResponseHead>(r: ((evt: MessageStart<H>, ctx: Ctx<C>) => MaybeAsync<Output>) | Output): this {
+    return this.#add(new ReplaceMessageStart(replacement(r, this.#where('replaceMessageStart'))), 'replaceMessageStart');
+  }
+  replaceMessage<H extends object = RequestHead & ResponseHead>(r: ((msg: Message<H>, ctx: Ctx<C>) => MaybeAsync<Output>) | Output, options?: MessageOptions): this {
+    const where = this.#where('replaceMessage');
+    known(options, where, ['maxBodySize']);
+    return this.#add(new ReplaceMessage(replacement(r, where), size(options?.maxBodySize, `${where}: maxBodySize`, 1 << 20)), 'replaceMessage');
+  }
+  replaceMessageEnd(r: ((evt: MessageEnd, ctx: Ctx<C>) => MaybeAsync<Output>) | Output): this {
+    return this.#add(new ReplaceMessageEnd(replacement(r, this.#where('replaceMessageEnd'))), 'replaceMessageEnd');
+  }
+  replaceData(r: ((evt: Data, ctx: Ctx<C>) => MaybeAsync<Output>) | Output): this {
+    return this.#add(new ReplaceData(replacement(r, this.#where('replaceData'))), 'replaceData');
+  }
+  replaceStreamEnd(r: ((evt: StreamEnd, ctx: Ctx<C>) => MaybeAsync<Output>) | Output): this {
+    return this.#add(new ReplaceStreamEnd(replacement(r, this.#where('replaceStreamEnd'))), 'replaceStreamEnd');
+  }
+
+  // ---- structure ----
+
+  /**
+   * `branch(cond1, $ => ..., cond2, $ => ..., $ => default)`: the first condition that holds
+   * (evaluated at the stream's first event with the context) picks the sub-pipeline.
+   */
+  branch(...args: (((ctx: Ctx<C>, evt: Event) => unknown) | boolean | Sub<C>)[]): this {
+    const where = this.#where('branch');
+    const conds: BranchCondition[] = [];
+    const subs: PipelineLayout[] = [];
+    let i = 0;
+    for (; i + 1 < args.length; i += 2) {
+      const c = args[i];
+      if (typeof c !== 'function' && typeof c !== 'boolean') throw new ConfigError(`argument ${i + 1} must be a condition (function or boolean)`, where);
+      conds.push(c as BranchCondition);
+      subs.push(Designer.build(args[i + 1] as Sub<C>, `${this.#layout.name}/branch`, where));
+    }
+    const fallback = i < args.length ? Designer.build(args[i] as Sub<C>, `${this.#layout.name}/branch`, where) : null;
+    return this.#add(new Branch(conds, subs, fallback), 'branch');
+  }
+
+  /** Links to a layout, a plug-in chain (array), or a function choosing one at the first event. */
+  pipe(target: Sub<C> | readonly PipelineLayout<any>[] | ((evt: Event, ctx: Ctx<C>) => PipelineLayout<any> | readonly PipelineLayout<any>[] | null | undefined)): this {
+    const where = this.#where('pipe');
+    let t: PipeTarget | PipeChooser;
+    if (Array.isArray(target)) {
+      for (const l of target) if (!(l instanceof PipelineLayout)) throw new ConfigError('a plug-in chain is an array of pipeline() layouts', where);
+      t = target as readonly PipelineLayout[];
+    } else if (target instanceof PipelineLayout) t = target;
+    else if (typeof target === 'function') {
+      // A function of one parameter is a builder ($ => $...); of two, a chooser (evt, ctx).
+      t = target.length === 1 ? Designer.build(target as Sub<C>, `${this.#layout.name}/pipe`, where) : (target as PipeChooser);
+    } else throw new ConfigError('expected a pipeline, an array of pipelines, or a function choosing one', where);
+    return this.#add(new Pipe(t), 'pipe');
+  }
+
+  /** In a plug-in of a `pipe([...])` chain: continues with the next plug-in. */
+  pipeNext(): this {
+    return this.#add(new PipeNext(), 'pipeNext');
+  }
+
+  dump(tag = ''): this {
+    return this.#add(new Dump(String(tag)), 'dump');
+  }
+
+  /** Adds a filter built outside the designer (used by the extension filters' registration). */
+  protected addFilter(f: Filter, name: string): this {
+    return this.#add(f, name);
+  }
+
+  protected location(name: string): string {
+    return this.#where(name);
+  }
+}
+
+function limits(o: HTTPLimitsOptions, where: string): Readonly<Http1Limits> {
+  return Object.freeze({
+    maxHeadSize: size(o.maxHeadSize, `${where}: maxHeadSize`, DEFAULT_LIMITS.maxHeadSize),
+    maxHeaders: count(o.maxHeaders, `${where}: maxHeaders`, DEFAULT_LIMITS.maxHeaders),
+    maxBodySize: size(o.maxBodySize, `${where}: maxBodySize`, DEFAULT_LIMITS.maxBodySize),
+  });
+}
+
+function demuxConfig(o: DemuxHTTPOptions | undefined, where: string) {
+  o ??= {};
+  return Object.freeze({
+    limits: limits(o, where),
+    bufferSize: size(o.bufferSize, `${where}: bufferSize`, 16384),
+    maxPipelined: count(o.maxPipelined, `${where}: maxPipelined`, 32) || 1,
+  });
+}
+
+function replacement(r: unknown, where: string): Replacement {
+  if (r === undefined) throw new ConfigError('expected a replacement (a value, or a function returning one)', where);
+  return r as Replacement;
+}
+
+/** serveHTTP: a handler that answers nothing would leave the client waiting forever. */
+function answerOrFail(handler: (req: any, ctx: any) => unknown): (req: any, ctx: any) => unknown {
+  const none = () => new StreamEndEvent('RuntimeError', 'serveHTTP handler returned no response');
+  return (req, ctx) => {
+    const r = handler(req, ctx);
+    if (isPromise(r)) return r.then((v) => v ?? none());
+    return r ?? none();
+  };
+}
