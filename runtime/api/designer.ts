@@ -320,6 +320,14 @@ export class Designer<C extends object = {}> {
     return this.#add(new PipeNext(), 'pipeNext');
   }
 
+  // ---- [section: HTTP codec filters, tunnels, detectProtocol] (owned by the HTTP-filters work) ----
+
+  // ---- [end section] ----
+
+  // ---- [section: flow filters: fork, insert, wait, replay, throttle*, onStart, onEnd] (owned by the flow-filters work) ----
+
+  // ---- [end section] ----
+
   dump(tag = ''): this {
     return this.#add(new Dump(String(tag)), 'dump');
   }

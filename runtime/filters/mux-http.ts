@@ -199,15 +199,19 @@ export class Session implements EventTarget, DecoderSink<ResponseHead> {
   onEnd(trailers: Record<string, string> | null): void {
     const st = this.stream;
     if (!st) return;
-    st.output.input(new MessageEnd(trailers));
-    if (this.#tunnel) return;
-    // A 1xx is followed by the real response on the same exchange.
-    if (st.responseStatus() < 200) return;
+    // A 1xx is followed by the real response on the same exchange; a tunnel goes on.
+    if (this.#tunnel || st.responseStatus() < 200) {
+      st.output.input(new MessageEnd(trailers));
+      return;
+    }
+    // Detach before emitting: the MessageEnd may end the stream (and its shutdown must not
+    // take this session down with it).
     this.stream = null;
     st.responseDone();
     const max = this.pool.config.maxMessages;
     if (!this.#reusable || !st.requestComplete || (max > 0 && this.messages >= max)) this.close();
     else this.pool.released(this);
+    st.output.input(new MessageEnd(trailers));
   }
 
   onError(_status: number, reason: string): void {

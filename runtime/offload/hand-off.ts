@@ -15,6 +15,9 @@
 import { EventEmitter } from 'node:events';
 import type * as net from 'node:net';
 import { claimSocket, nativeAddon, socketFd } from './native.ts';
+import { encodeTuple } from './codec.ts';
+import { MAP } from './layout.gen.ts';
+import { pinnedMap } from './maps.ts';
 import type { SpliceRelayHandle } from './native.ts';
 
 /** Pipe capacity per direction; the kernel caps it at fs.pipe-max-size. */
@@ -128,12 +131,25 @@ export class HandOff extends EventEmitter {
   }
 }
 
+/** Is the socket in sluice_hop_socks? (Only if the pinned map is there.) */
+function inHopMap(s: net.Socket): boolean {
+  const { map } = pinnedMap(MAP.HOP_SOCKS);
+  if (!map || !s.localAddress || !s.remoteAddress || !s.localPort || !s.remotePort) return false;
+  const key = encodeTuple({ address: s.localAddress, port: s.localPort }, { address: s.remoteAddress, port: s.remotePort });
+  try {
+    return !!key && map.lookup(key) !== null;
+  } catch {
+    return false;
+  }
+}
+
 /** Why this pair can't be handed off, or '' when it can. */
 function refusal(client: net.Socket, upstream: net.Socket): string {
   for (const [name, s] of [['client', client], ['upstream', upstream]] as const) {
     if (s.destroyed || s.readyState !== 'open') return `${name} socket is not open both ways`;
     if (s.writableLength > 0) return `${name} socket still has ${s.writableLength} bytes queued in Node`;
     if (s.readableLength > 0) return `${name} socket has ${s.readableLength} unread bytes in Node`;
+    if (inHopMap(s)) return `${name} socket is accelerated by local hop (sk_msg delivers into its psock queue, which splice(2) cannot read)`;
   }
   return '';
 }

@@ -49,7 +49,6 @@ const MAX_CHUNK_EXT = 1024;
 const MAX_SIZE = Number.MAX_SAFE_INTEGER;
 
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
-const LFLF = Buffer.from('\n\n', 'latin1');
 
 // Transfer-Encoding summary while scanning one head.
 const TE_NONE = 0;
@@ -70,29 +69,45 @@ function normaliseLimits(limits?: Partial<Http1Limits>): Http1Limits {
 }
 
 /** Common method names, returned as constants so a request allocates no method string. */
-function internMethod(s: string, n: number): string {
+function internMethod(s: string, at: number, n: number): string {
   switch (n) {
     case 3:
-      if (s.startsWith('GET')) return 'GET';
-      if (s.startsWith('PUT')) return 'PUT';
+      if (s.startsWith('GET', at)) return 'GET';
+      if (s.startsWith('PUT', at)) return 'PUT';
       break;
     case 4:
-      if (s.startsWith('POST')) return 'POST';
-      if (s.startsWith('HEAD')) return 'HEAD';
+      if (s.startsWith('POST', at)) return 'POST';
+      if (s.startsWith('HEAD', at)) return 'HEAD';
       break;
     case 5:
-      if (s.startsWith('PATCH')) return 'PATCH';
+      if (s.startsWith('PATCH', at)) return 'PATCH';
       break;
     case 6:
-      if (s.startsWith('DELETE')) return 'DELETE';
+      if (s.startsWith('DELETE', at)) return 'DELETE';
       break;
     case 7:
-      if (s.startsWith('OPTIONS')) return 'OPTIONS';
-      if (s.startsWith('CONNECT')) return 'CONNECT';
+      if (s.startsWith('OPTIONS', at)) return 'OPTIONS';
+      if (s.startsWith('CONNECT', at)) return 'CONNECT';
       break;
   }
-  return s.slice(0, n);
+  return s.slice(at, at + n);
 }
+
+/**
+ * Buffer#latin1Slice is what toString('latin1') ends in, minus the encoding dispatch. It is
+ * not in @types/node, hence the cast; toString is the fallback should it ever go away.
+ */
+const latin1Slice: (this: Buffer, start: number, end: number) => string =
+  (Buffer.prototype as unknown as { latin1Slice?: (this: Buffer, start: number, end: number) => string }).latin1Slice ??
+  function (this: Buffer, start: number, end: number): string {
+    return this.toString('latin1', start, end);
+  };
+
+/**
+ * Bytes turned into a string at once when looking for a head: one native call then covers
+ * every head of a pipelined batch, found with V8's own string search.
+ */
+const WINDOW = 4096;
 
 /**
  * One class decodes both directions (a flag picks the start-line grammar and the framing
@@ -111,6 +126,12 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
   #state: State = State.Head;
   #running = false;
   #eof = false;
+
+  // The latin1 text of buf[#winBase, #winBase + #win.length), valid only within one write():
+  // callers may reuse their buffers once write() returns.
+  #win = '';
+  #winBuf: Buffer | null = null;
+  #winBase = 0;
 
   // A head or trailer section split across chunks. Bytes from the section start only.
   #pend: Buffer | null = null;
@@ -178,6 +199,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
       else this.#run(chunk, 0);
     } finally {
       this.#running = false;
+      this.#winBuf = null;
     }
     if (this.#held.length && this.#state !== State.AwaitTunnel) this.#drainHeld();
   }
@@ -382,22 +404,47 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
       this.#complete(null);
       return pos + 2;
     }
-    const end = buf.indexOf(HEAD_END, pos);
+    // latin1 maps each byte to one char, so obs-text survives a decode/encode round trip.
+    let text = this.#win;
+    let base = this.#winBase;
+    if (buf !== this.#winBuf || pos < base || pos >= base + text.length) {
+      text = latin1Slice.call(buf, pos, Math.min(len, pos + WINDOW));
+      base = pos;
+      this.#win = text;
+      this.#winBuf = buf;
+      this.#winBase = pos;
+    }
+    const at = pos - base;
+    let end = text.indexOf('\r\n\r\n', at);
+    if (end < 0 && base + text.length < len) {
+      // A head longer than the window: find its end in the buffer, then take exactly it.
+      const e = buf.indexOf(HEAD_END, base + text.length - 3);
+      if (e >= 0 && e + 4 - pos <= this.#maxHeadSize) {
+        text = latin1Slice.call(buf, pos, e + 4);
+        base = pos;
+        this.#win = text;
+        this.#winBase = pos;
+        end = e - pos;
+      } else if (e >= 0) end = e - base;
+    }
     if (end < 0) {
-      if (!this.#checkPartial(buf, pos, len)) return -1;
+      if (!this.#checkPartial(text, at, len - pos)) return -1;
       this.#stash(buf, pos, len);
       return -1;
     }
-    if (end + 4 - pos > this.#maxHeadSize) {
+    if (end + 4 - at > this.#maxHeadSize) {
       this.#tooLarge(trailers);
       return -1;
     }
-    // One latin1 string for the whole section (every line ending in CRLF): latin1 maps each
-    // byte to one char, so obs-text survives a decode/encode round trip unchanged.
-    const text = buf.toString('latin1', pos, end + 2);
-    if (trailers) this.#parseTrailers(text);
-    else this.#parseHead(text);
-    return end + 4;
+    // Checked on the whole section (backwards from its end, so the scan is bounded by it), so
+    // the verdict matches #checkPartial's on a partial one, however the bytes were split.
+    if (text.lastIndexOf('\n\n', end) >= at) {
+      this.#fail(this.#badMessage, 'bare LF');
+      return -1;
+    }
+    if (trailers) this.#parseTrailers(text, at, end + 2);
+    else this.#parseHead(text, at, end + 2);
+    return base + end + 4;
   }
 
   /** Leading CRLFs before a request-line (RFC 9112 §2.2). Returns -1 when it failed or stashed. */
@@ -427,16 +474,16 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     return pos;
   }
 
-  /** An incomplete section: too big already, or visibly LF-terminated? */
-  #checkPartial(buf: Buffer, pos: number, len: number): boolean {
-    if (len - pos >= this.#maxHeadSize) {
+  /**
+   * An incomplete section of `size` bytes, the first ones in `text` from `at`: too big
+   * already, or visibly LF-terminated (it would otherwise wait for a CRLFCRLF that never comes)?
+   */
+  #checkPartial(text: string, at: number, size: number): boolean {
+    if (size >= this.#maxHeadSize) {
       this.#tooLarge(this.#state === State.Trailers);
       return false;
     }
-    // A head ending in LF LF would otherwise wait for a CRLFCRLF that never comes. The same
-    // check runs on complete heads (#parseHead), so the verdict does not depend on splits.
-    const lflf = buf.indexOf(LFLF, pos);
-    if (lflf >= 0) {
+    if (text.indexOf('\n\n', at) >= 0) {
       this.#fail(this.#badMessage, 'bare LF');
       return false;
     }
@@ -492,9 +539,9 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     this.#run(chunk, next - old);
   }
 
-  #parseTrailers(text: string): void {
+  #parseTrailers(text: string, at: number, n: number): void {
     const raw: string[] = [];
-    if (this.#parseFields(text, 0, raw, true) < 0) return;
+    if (this.#parseFields(text, at, n, raw, true) < 0) return;
     const t: Headers = {};
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!.toLowerCase();
@@ -505,11 +552,10 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
   }
 
   /**
-   * Field lines (RFC 9112 §5) from `p` to the end of `text` (every line ends in CRLF) into
-   * `raw`. For a head (not trailers) also records the framing fields. Returns -1 on error.
+   * Field lines (RFC 9112 §5) in text[p, n) (every line ends in CRLF) into `raw`. For a head
+   * (not trailers) also records the framing fields. Returns -1 on error.
    */
-  #parseFields(text: string, p: number, raw: string[], trailers: boolean): number {
-    const n = text.length;
+  #parseFields(text: string, p: number, n: number, raw: string[], trailers: boolean): number {
     let count = 0;
     while (p < n) {
       if (++count > this.#maxHeaders) {
@@ -664,27 +710,23 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     this.#emptyLines = 0;
   }
 
-  #parseHead(text: string): void {
-    // Checked on the whole head so the verdict matches #checkPartial's on a partial one.
-    if (text.indexOf('\n\n') >= 0) {
-      this.#fail(this.#badMessage, 'bare LF');
-      return;
-    }
+  /** The head is text[at, n), its last line's CRLF included, the empty line not. */
+  #parseHead(text: string, at: number, n: number): void {
     this.#resetFraming();
-    if (this.#isRequest) this.#parseRequest(text);
-    else this.#parseResponse(text);
+    if (this.#isRequest) this.#parseRequest(text, at, n);
+    else this.#parseResponse(text, at, n);
   }
 
-  #parseRequest(text: string): void {
+  #parseRequest(text: string, at: number, n: number): void {
     // request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 §3), exactly one SP.
-    let i = 0;
-    let c = text.charCodeAt(0);
+    let i = at;
+    let c = text.charCodeAt(i);
     while (c !== SP) {
       if (TOKEN[c] !== 1) return this.#fail(400, c === LF ? 'bare LF' : 'invalid method');
       c = text.charCodeAt(++i);
     }
-    if (i === 0) return this.#fail(400, 'invalid method');
-    const method = internMethod(text, i);
+    if (i === at) return this.#fail(400, 'invalid method');
+    const method = internMethod(text, at, i - at);
     let j = i + 1;
     c = text.charCodeAt(j);
     while (c !== SP) {
@@ -699,7 +741,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     else if (text.startsWith('HTTP/1.0\r\n', v)) protocol = 'HTTP/1.0';
     else return this.#versionError(text, v, CR);
     const raw: string[] = [];
-    if (this.#parseFields(text, v + 10, raw, false) < 0) return;
+    if (this.#parseFields(text, v + 10, n, raw, false) < 0) return;
     this.#te = this.#teVerdict();
 
     // Host (RFC 9112 §3.2): exactly one in HTTP/1.1, at most one ever.
@@ -740,33 +782,33 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     this.#fail(this.#isRequest ? (ok ? 505 : 400) : 502, reason);
   }
 
-  #parseResponse(text: string): void {
+  #parseResponse(text: string, at: number, n: number): void {
     // status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF (RFC 9112 §4).
     let protocol: string;
-    if (text.startsWith('HTTP/1.1 ')) protocol = 'HTTP/1.1';
-    else if (text.startsWith('HTTP/1.0 ')) protocol = 'HTTP/1.0';
-    else return this.#versionError(text, 0, SP);
-    const d0 = text.charCodeAt(9) - 0x30;
-    const d1 = text.charCodeAt(10) - 0x30;
-    const d2 = text.charCodeAt(11) - 0x30;
+    if (text.startsWith('HTTP/1.1 ', at)) protocol = 'HTTP/1.1';
+    else if (text.startsWith('HTTP/1.0 ', at)) protocol = 'HTTP/1.0';
+    else return this.#versionError(text, at, SP);
+    const d0 = text.charCodeAt(at + 9) - 0x30;
+    const d1 = text.charCodeAt(at + 10) - 0x30;
+    const d2 = text.charCodeAt(at + 11) - 0x30;
     if (!(d0 >= 1 && d0 <= 5 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9)) return this.#fail(502, 'invalid status code');
     const status = d0 * 100 + d1 * 10 + d2;
-    let c = text.charCodeAt(12);
-    let k = 12;
+    let k = at + 12;
+    let c = text.charCodeAt(k);
     let statusText = '';
     if (c === SP) {
       // A missing reason-phrase is allowed; so (leniently, RFC 9112 §4) is a missing SP.
-      k = 13;
-      c = text.charCodeAt(13);
+      k++;
+      c = text.charCodeAt(k);
       while (c !== CR) {
         if (FIELD_VALUE[c] !== 1) return this.#fail(502, c === LF ? 'bare LF' : 'invalid reason phrase');
         c = text.charCodeAt(++k);
       }
-      statusText = text.slice(13, k);
+      statusText = text.slice(at + 13, k);
     } else if (c !== CR) return this.#fail(502, 'invalid status code');
     if (text.charCodeAt(k + 1) !== LF) return this.#fail(502, 'bare CR');
     const raw: string[] = [];
-    if (this.#parseFields(text, k + 2, raw, false) < 0) return;
+    if (this.#parseFields(text, k + 2, n, raw, false) < 0) return;
     this.#te = this.#teVerdict();
 
     // 1xx other than 101 are interim: they answer no request on their own (RFC 9110 §15.2).
