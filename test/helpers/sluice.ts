@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const binSluice = join(repoRoot, 'bin/sluice.js');
+/** The build these tests were compiled into (dist/ or a private dist-*), so the CLI they spawn is the same build. */
+export const distRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface Running {
   proc: ChildProcess;
@@ -26,7 +28,7 @@ export interface Running {
 export async function startSluice(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; ready?: RegExp } = {}): Promise<Running> {
   const proc = spawn(process.execPath, [binSluice, ...args], {
     cwd: opts.cwd ?? repoRoot,
-    env: { ...process.env, ...opts.env },
+    env: { SLUICE_DIST: distRoot, ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
