@@ -11,7 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { stripTypes } from './strip.ts';
 
 const apiURL = new URL('../../pipelines/api/index.js', import.meta.url).href;
-const packageRoot = new URL('../../../', import.meta.url).href; // the folder holding dist/
+const distRoot = new URL('../../', import.meta.url).href; // this build (dist/)
+const packageRoot = new URL('../', distRoot).href; // the folder holding it
 const GEN = 'sluice-gen=';
 
 interface ResolveContext { parentURL?: string; conditions: string[]; importAttributes?: object }
@@ -39,7 +40,7 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
   }
   const gen = generationOf(context.parentURL);
   const url = result.url;
-  if (gen && url.startsWith('file:') && !url.includes('/node_modules/') && !url.startsWith(packageRoot + 'dist/') && !url.includes('?')) {
+  if (gen && url.startsWith('file:') && !url.includes('/node_modules/') && !url.startsWith(distRoot) && !url.includes('?')) {
     return { ...result, url: `${url}?${GEN}${gen}` };
   }
   return result;
