@@ -36,4 +36,18 @@ test('tuple and service codecs round-trip in network order', () => {
   assert.is(encodeServiceKey({ address: '10.96.0.1', port: 80 })!.length, LAYOUT.sluice_service_key.size);
 });
 
+test('offloadStatus() names the failed check when the addon is missing', () => {
+  const index = join(here, '..', '..', 'runtime', 'offload', 'index.js');
+  const r = spawnSync(process.execPath, ['-e', `import(${JSON.stringify(index)}).then((m) => console.log(JSON.stringify(m.offloadStatus())))`], {
+    encoding: 'utf8',
+    env: { ...process.env, SLUICE_NATIVE_ADDON: '/nonexistent/sluice_native.node' },
+  });
+  assert.is(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.is(s.available, false);
+  assert.ok(s.reasons.some((x: string) => x.includes('native addon not built')), s.reasons.join('; '));
+  assert.is(s.splice.available, false);
+  assert.is(s.localHop.available, false);
+});
+
 test.run();

@@ -96,4 +96,12 @@ t('enableLocalHop() adds a port through the pinned policy map', async () => {
   assert.is(counters().HOP_BYTES! - before.HOP_BYTES!, 2 * 8 * 1048576);
 });
 
+t('handOff() refuses sockets the local hop accelerates (user space keeps relaying them)', async () => {
+  assert.ok(enableLocalHop(9003));
+  const r = await env!.run('fixtures/guard-child.js', ['9003']);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.json.handedOff, false);
+  assert.match(r.json.refusal, /local hop/);
+});
+
 test.run();
