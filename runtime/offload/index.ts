@@ -12,7 +12,7 @@ import { startHandOff } from './hand-off.ts';
 import type { HandOff } from './hand-off.ts';
 import { pinnedMap } from './maps.ts';
 import { setHopPort } from './control.ts';
-import { invalidateStatus, offloadStatus } from './status.ts';
+import { invalidateStatus } from './status.ts';
 
 export { offloadStatus } from './status.ts';
 export type { OffloadStatus } from './status.ts';
@@ -71,6 +71,3 @@ export function disableLocalHop(port: number): boolean {
   if (ok) invalidateStatus();
   return ok;
 }
-
-// Keep the status function referenced so bundlers keep it with the facade.
-void offloadStatus;
