@@ -67,8 +67,8 @@ const RES = Buffer.from('HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/
 const BODY = Buffer.from('Hello, world!');
 
 // Yardstick: node's own llhttp binding on the same request, same machine, same run.
-type LlParser = { execute(b: Buffer): unknown; initialize(t: number, r: object): void; [k: number]: unknown };
-const binding = (process as unknown as { binding(n: string): { HTTPParser: { new (): LlParser; REQUEST: number; kOnHeadersComplete: number; kOnMessageComplete: number; kOnExecute: number } } }).binding;
+type LlParser = { execute(b: Buffer): unknown; initialize(t: number, r: object, maxHeaderSize: number, lenient: number): void; [k: number]: unknown };
+const binding = (process as unknown as { binding(n: string): { HTTPParser: { new (): LlParser; REQUEST: number; kOnHeadersComplete: number; kOnMessageComplete: number; kOnExecute: number; kOnBody: number } } }).binding;
 let llhttp = 0;
 try {
   process.noDeprecation = true;
@@ -76,10 +76,13 @@ try {
   llhttp = bench('llhttp (node:http parser binding), GET', N, (n) => {
     const p = new HTTPParser();
     let heads = 0;
-    p[HTTPParser.kOnHeadersComplete] = () => heads++;
+    p[HTTPParser.kOnHeadersComplete] = () => {
+      heads++;
+    };
     p[HTTPParser.kOnMessageComplete] = () => {};
     p[HTTPParser.kOnExecute] = () => {};
-    p.initialize(HTTPParser.REQUEST, {});
+    p[HTTPParser.kOnBody] = () => {};
+    p.initialize(HTTPParser.REQUEST, {}, 0, 0);
     for (let i = 0; i < n; i++) p.execute(REQS[i & 1023]!);
   });
 } catch {

@@ -77,3 +77,11 @@ export function listHas(value: string | undefined, token: string): boolean {
     from = i + 1;
   }
 }
+
+/**
+ * Marks a raw header array the decoder built and validated byte by byte (tokens, field
+ * values): the encoder does not scan those lines again. Module-private to the codec; a
+ * hand-built or modified array lacks the mark and is validated in full.
+ */
+export const VALIDATED: unique symbol = Symbol('http1.validated');
+export type ValidatedRaw = readonly string[] & { [VALIDATED]?: true };

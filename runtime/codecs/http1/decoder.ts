@@ -22,7 +22,7 @@
 import { RequestHead, ResponseHead, headerOf, type HeadBase, type Headers } from './head.ts';
 import type { DecoderSink, Http1Limits, RequestDecoder, ResponseDecoder } from './types.ts';
 import { DEFAULT_LIMITS } from './types.ts';
-import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, SP, TARGET, TOKEN, CHUNK_EXT, isOws, listHas } from './chars.ts';
+import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, SP, TARGET, TOKEN, CHUNK_EXT, VALIDATED, isOws, listHas } from './chars.ts';
 
 const State = {
   Head: 0,
@@ -786,6 +786,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     } else return this.#versionError(text, v, CR);
     const raw: string[] = [];
     if (this.#parseFields(text, v + 10, n, raw, false) < 0) return;
+    (raw as { [VALIDATED]?: true })[VALIDATED] = true; // every byte checked: the encoder trusts it
     this.#te = this.#teVerdict();
 
     // Host (RFC 9112 §3.2): exactly one in HTTP/1.1, at most one ever.
@@ -856,6 +857,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     if (src[off + k + 1] !== LF) return this.#fail(502, 'bare CR');
     const raw: string[] = [];
     if (this.#parseFields(text, k + 2, n, raw, false) < 0) return;
+    (raw as { [VALIDATED]?: true })[VALIDATED] = true;
     this.#te = this.#teVerdict();
 
     // 1xx other than 101 are interim: they answer no request on their own (RFC 9110 §15.2).

@@ -14,7 +14,7 @@ import { STATUS_CODES } from 'node:http';
 import { ProtocolError } from '../../engine/errors.ts';
 import { HeadBase, SET_COOKIE_SEPARATOR, type Headers, type RequestHead, type RequestHeadInit, type ResponseHead, type ResponseHeadInit } from './head.ts';
 import type { EncoderOptions, RequestEncoder, ResponseEncoder } from './types.ts';
-import { TOKEN, listHas } from './chars.ts';
+import { FIELD_VALUE, TARGET, TOKEN, VALIDATED, listHas, type ValidatedRaw } from './chars.ts';
 
 export const DEFAULT_ENCODER_OPTIONS: Readonly<EncoderOptions> = Object.freeze({ bufferSize: 16 * 1024 });
 
@@ -45,35 +45,59 @@ function normaliseOptions(opts?: Partial<EncoderOptions>): EncoderOptions {
 
 // ---- header lines ---------------------------------------------------------------------------
 
+/**
+ * Buffer#latin1Write, what write(s, off, len, 'latin1') ends in, minus the encoding dispatch
+ * (a visible share of a small response in bench/codec-http1.ts). Not in @types/node.
+ */
+const latin1Write: (this: Buffer, s: string, offset: number, length: number) => number =
+  (Buffer.prototype as unknown as { latin1Write?: (this: Buffer, s: string, offset: number, length: number) => number }).latin1Write ??
+  function (this: Buffer, s: string, offset: number, length: number): number {
+    return this.write(s, offset, length, 'latin1');
+  };
+
+/** One Buffer holding the latin1 bytes of `s` (one char is one byte, RFC 9110 §5.5). */
+function latin1(s: string): Buffer {
+  const buf = Buffer.allocUnsafe(s.length);
+  latin1Write.call(buf, s, 0, s.length);
+  return buf;
+}
+
+/** Status lines with the standard reason phrase, built once. */
+const STATUS_LINES: string[] = [];
+for (const code in STATUS_CODES) STATUS_LINES[Number(code)] = `HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\n`;
+
 /** What header writing found, for the framing decision. One per encoder, reset per head. */
 class HeadFacts {
-  lines = 0; // header lines written (for the CR/LF count check)
   contentLength: string | undefined = undefined; // value of a content-length field seen
   expectContinue = false;
 }
 
+/** Compares a token (already validated) with a lowercase name of letters and '-', no copy. */
+function isName(name: string, lower: string): boolean {
+  const n = lower.length;
+  if (name.length !== n) return false;
+  for (let i = 0; i < n; i++) if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
- * Is this lowercase-able name hop-by-hop or framing (dropped, RFC 9110 §7.6.1)? Length first,
- * so most names cost one switch. `keepUpgrade` lets `upgrade` through for upgrade exchanges.
+ * Is this name hop-by-hop or framing (dropped, RFC 9110 §7.6.1)? Length first, so most names
+ * cost one switch. `keepUpgrade` lets `upgrade` through for upgrade exchanges.
  */
 function isHopByHop(name: string, keepUpgrade: boolean): boolean {
   switch (name.length) {
     case 2:
-      return name.toLowerCase() === 'te';
-    case 7: {
-      const l = name.toLowerCase();
-      return l === 'trailer' || (l === 'upgrade' && !keepUpgrade);
-    }
-    case 10: {
-      const l = name.toLowerCase();
-      return l === 'connection' || l === 'keep-alive';
-    }
+      return isName(name, 'te');
+    case 7:
+      return isName(name, 'trailer') || (!keepUpgrade && isName(name, 'upgrade'));
+    case 10:
+      return isName(name, 'connection') || isName(name, 'keep-alive');
     case 14:
-      return name.toLowerCase() === 'content-length';
+      return isName(name, 'content-length');
     case 16:
-      return name.toLowerCase() === 'proxy-connection';
+      return isName(name, 'proxy-connection');
     case 17:
-      return name.toLowerCase() === 'transfer-encoding';
+      return isName(name, 'transfer-encoding');
   }
   return false;
 }
@@ -81,8 +105,10 @@ function isHopByHop(name: string, keepUpgrade: boolean): boolean {
 /** Options named in Connection (RFC 9110 §7.6.1) other than the ones we handle ourselves. */
 function connectionOptions(conn: string | undefined): string[] | null {
   if (conn === undefined) return null;
+  const l = conn.toLowerCase();
+  if (l === 'keep-alive' || l === 'close' || l === 'upgrade') return null; // the usual values
   let out: string[] | null = null;
-  for (const part of conn.toLowerCase().split(',')) {
+  for (const part of l.split(',')) {
     const t = part.trim();
     if (t && t !== 'close' && t !== 'keep-alive' && t !== 'upgrade') (out ??= []).push(t);
   }
@@ -91,9 +117,28 @@ function connectionOptions(conn: string | undefined): string[] | null {
 
 function checkName(name: string): void {
   const n = name.length;
-  if (n === 0) throw new ProtocolError('invalid header name', name);
+  if (n === 0) throw new ProtocolError('invalid header name', '""');
   for (let i = 0; i < n; i++) {
     if (TOKEN[name.charCodeAt(i)] !== 1) throw new ProtocolError('invalid header name', JSON.stringify(name));
+  }
+}
+
+/**
+ * field-value chars only (RFC 9110 §5.5): a CR, LF or NUL here would let a value start a new
+ * header or a new message (response splitting), so they are refused, with the other CTLs.
+ */
+function checkValue(value: string): void {
+  const n = value.length;
+  for (let i = 0; i < n; i++) {
+    if (FIELD_VALUE[value.charCodeAt(i)] !== 1) throw new ProtocolError('invalid header value (CR, LF, NUL or CTL)', JSON.stringify(value));
+  }
+}
+
+function checkTable(s: string, table: Uint8Array, what: string): void {
+  const n = s.length;
+  if (n === 0) throw new ProtocolError(`empty ${what}`);
+  for (let i = 0; i < n; i++) {
+    if (table[s.charCodeAt(i)] !== 1) throw new ProtocolError(`invalid ${what}`, JSON.stringify(s));
   }
 }
 
@@ -107,6 +152,10 @@ function headerValue(headers: Headers, name: string): string | undefined {
 /**
  * Appends the end-to-end header lines of `head` to `s`. Records into `facts`.
  * `isUpgrade` keeps the Upgrade field. `keepLength` keeps content-length (HEAD responses).
+ *
+ * Raw lines straight from our decoder (tagged VALIDATED) were checked byte by byte on the way
+ * in and are not scanned again; everything else (a script's object, a hand-built raw array)
+ * is validated here, name by name and value by value.
  */
 function headerLines(
   s: string,
@@ -115,81 +164,63 @@ function headerLines(
   isUpgrade: boolean,
   keepLength: boolean,
 ): string {
-  const raw = head instanceof HeadBase ? head.rawHeaders() : null;
-  let lines = 0;
+  const raw = head instanceof HeadBase ? (head.rawHeaders() as ValidatedRaw | null) : null;
   if (raw !== null) {
+    const trusted = raw[VALIDATED] === true;
     let dropped: string[] | null = null;
-    // Connection options are rare: look for the field only when a name of its length exists.
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
-      if (name.length === 10 && name.toLowerCase() === 'connection') dropped = connectionOptions((head as HeadBase).header('connection'));
+      if (!trusted) {
+        checkName(name);
+        checkValue(raw[i + 1]!);
+      }
+      if (name.length === 10 && isName(name, 'connection')) {
+        const more = connectionOptions(raw[i + 1]);
+        if (more !== null) dropped = dropped === null ? more : dropped.concat(more);
+      }
     }
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       const value = raw[i + 1]!;
-      checkName(name);
       if (isHopByHop(name, isUpgrade)) {
-        if (name.length === 14) {
-          facts.contentLength = value;
-          if (!keepLength) continue;
-        } else continue;
+        if (name.length !== 14) continue;
+        facts.contentLength = value;
+        if (!keepLength) continue;
       }
       if (dropped !== null && dropped.includes(name.toLowerCase())) continue;
-      if (name.length === 6 && name.toLowerCase() === 'expect' && value.toLowerCase() === '100-continue') facts.expectContinue = true;
+      if (name.length === 6 && isName(name, 'expect') && value.toLowerCase() === '100-continue') facts.expectContinue = true;
       s += name + ': ' + value + '\r\n';
-      lines++;
     }
-  } else {
-    const headers = (head as { headers?: Headers }).headers;
-    if (headers) {
-      const dropped = connectionOptions(headerValue(headers, 'connection'));
-      for (const name in headers) {
-        const value = headers[name];
-        if (value === undefined || value === null) continue;
-        const v = String(value);
-        checkName(name);
-        if (isHopByHop(name, isUpgrade)) {
-          if (name.length === 14) {
-            facts.contentLength = v;
-            if (!keepLength) continue;
-          } else continue;
-        }
-        const lower = name.toLowerCase();
-        if (dropped !== null && dropped.includes(lower)) continue;
-        if (lower === 'expect' && v.toLowerCase() === '100-continue') facts.expectContinue = true;
-        if (lower === 'set-cookie' && v.includes(SET_COOKIE_SEPARATOR)) {
-          // Set-Cookie lines cannot be folded into one (RFC 6265 §3): one line each.
-          for (const one of v.split(SET_COOKIE_SEPARATOR)) {
-            s += name + ': ' + one + '\r\n';
-            lines++;
-          }
-          continue;
-        }
-        s += name + ': ' + v + '\r\n';
-        lines++;
+    return s;
+  }
+  const headers = (head as { headers?: Headers }).headers;
+  if (!headers) return s;
+  const dropped = connectionOptions(headerValue(headers, 'connection'));
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || value === null) continue;
+    const v = String(value);
+    checkName(name);
+    if (isHopByHop(name, isUpgrade)) {
+      if (name.length !== 14) continue;
+      checkValue(v);
+      facts.contentLength = v;
+      if (!keepLength) continue;
+    }
+    if (dropped !== null && dropped.includes(name.toLowerCase())) continue;
+    if (name.length === 6 && isName(name, 'expect') && v.toLowerCase() === '100-continue') facts.expectContinue = true;
+    if (name.length === 10 && isName(name, 'set-cookie') && v.includes(SET_COOKIE_SEPARATOR)) {
+      // Set-Cookie lines cannot be folded into one (RFC 6265 §3): one line each.
+      for (const one of v.split(SET_COOKIE_SEPARATOR)) {
+        checkValue(one);
+        s += name + ': ' + one + '\r\n';
       }
+      continue;
     }
+    checkValue(v);
+    s += name + ': ' + v + '\r\n';
   }
-  facts.lines += lines;
   return s;
-}
-
-function count(s: string, ch: string): number {
-  let n = 0;
-  for (let i = s.indexOf(ch); i >= 0; i = s.indexOf(ch, i + 1)) n++;
-  return n;
-}
-
-/**
- * Response splitting guard (RFC 9110 §5.5): the finished head must contain exactly one CR and
- * one LF per line we wrote, and no NUL. Counting with native indexOf over the whole head is
- * cheaper than scanning every value in JS, and catches CR/LF smuggled through any part
- * (method, path, reason, names, values).
- */
-function checkHead(s: string, lines: number): void {
-  if (count(s, '\n') !== lines || count(s, '\r') !== lines || s.indexOf('\0') >= 0) {
-    throw new ProtocolError('CR, LF or NUL in a header, method, path or reason phrase');
-  }
 }
 
 // ---- body framing ----------------------------------------------------------------------------
@@ -219,12 +250,12 @@ class Framer {
   /** A complete head (ending in CRLFCRLF), no body to follow. */
   noBody(head: string): void {
     this.#mode = Mode.NoBody;
-    this.#out(Buffer.from(head, 'latin1'));
+    this.#out(latin1(head));
   }
 
   tunnel(head: string): void {
     this.#mode = Mode.Tunnel;
-    this.#out(Buffer.from(head, 'latin1'));
+    this.#out(latin1(head));
   }
 
   /** `head` lacks the framing line; `flushNow` writes the head before any body (100-continue). */
@@ -233,7 +264,7 @@ class Framer {
     this.#length = length;
     this.#sent = 0;
     const full = head + 'content-length: ' + length + '\r\n\r\n';
-    if (length === 0 || flushNow) this.#out(Buffer.from(full, 'latin1'));
+    if (length === 0 || flushNow) this.#out(latin1(full));
     else this.#head = full; // wait for the first body chunk: one write for both
   }
 
@@ -250,7 +281,7 @@ class Framer {
     this.#mode = Mode.Length;
     this.#length = 0;
     this.#sent = 0;
-    this.#out(Buffer.from(head + '\r\n', 'latin1'));
+    this.#out(latin1(head + '\r\n'));
   }
 
   body(chunk: Buffer): void {
@@ -292,7 +323,7 @@ class Framer {
       case Mode.Length: {
         const head = this.#head;
         this.#head = null;
-        if (head !== null) this.#out(Buffer.from(head, 'latin1'));
+        if (head !== null) this.#out(latin1(head));
         if (this.#sent !== this.#length) throw new ProtocolError('body shorter than content-length', `${this.#sent} < ${this.#length}`);
         return;
       }
@@ -306,7 +337,7 @@ class Framer {
         this.#chunks = [];
         const hl = text.length;
         const buf = Buffer.allocUnsafe(hl + size);
-        buf.write(text, 0, hl, 'latin1');
+        latin1Write.call(buf, text, 0, hl);
         let off = hl;
         for (const c of chunks) {
           c.copy(buf, off);
@@ -316,7 +347,7 @@ class Framer {
         return;
       }
       case Mode.Chunked:
-        this.#out(trailers === null ? LAST_CHUNK : Buffer.from('0\r\n' + trailerLines(trailers) + '\r\n', 'latin1'));
+        this.#out(trailers === null ? LAST_CHUNK : latin1('0\r\n' + trailerLines(trailers) + '\r\n'));
         return;
       case Mode.Idle:
         throw new ProtocolError('end without a head');
@@ -335,7 +366,7 @@ class Framer {
     // Head, size line, buffered data and CRLF in one Buffer: the buffered data is small.
     const text = head + size.toString(16) + '\r\n';
     const buf = Buffer.allocUnsafe(text.length + size + 2);
-    let off = buf.write(text, 0, 'latin1');
+    let off = latin1Write.call(buf, text, 0, text.length);
     for (const c of chunks) {
       c.copy(buf, off);
       off += c.length;
@@ -351,13 +382,13 @@ class Framer {
     const line = n.toString(16) + '\r\n';
     if (n <= SMALL_CHUNK) {
       const buf = Buffer.allocUnsafe(line.length + n + 2);
-      const off = buf.write(line, 0, 'latin1');
+      const off = latin1Write.call(buf, line, 0, line.length);
       chunk.copy(buf, off);
       buf[off + n] = 0x0d;
       buf[off + n + 1] = 0x0a;
       this.#out(buf);
     } else {
-      this.#out(Buffer.from(line, 'latin1'));
+      this.#out(latin1(line));
       this.#out(chunk);
       this.#out(CRLF);
     }
@@ -365,13 +396,13 @@ class Framer {
 
   #writeWith(head: string, chunk: Buffer, batch: boolean): void {
     if (!batch) {
-      this.#out(Buffer.from(head, 'latin1'));
+      this.#out(latin1(head));
       this.#out(chunk);
       return;
     }
     const hl = head.length;
     const buf = Buffer.allocUnsafe(hl + chunk.length);
-    buf.write(head, 0, hl, 'latin1');
+    latin1Write.call(buf, head, 0, hl);
     chunk.copy(buf, hl);
     this.#out(buf);
   }
@@ -380,16 +411,14 @@ class Framer {
 /** Trailer fields (RFC 9112 §7.1.2), minus the ones that may not be trailers. */
 function trailerLines(trailers: Headers): string {
   let s = '';
-  let lines = 0;
   for (const name in trailers) {
     const v = trailers[name];
     if (v === undefined) continue;
     checkName(name);
-    if (isHopByHop(name, false) || name.toLowerCase() === 'host') continue;
+    checkValue(v);
+    if (isHopByHop(name, false) || isName(name, 'host')) continue;
     s += name + ': ' + v + '\r\n';
-    lines++;
   }
-  checkHead(s, lines);
   return s;
 }
 
@@ -406,22 +435,15 @@ class Http1RequestEncoder implements RequestEncoder {
   start(head: RequestHead | RequestHeadInit, length: number): void {
     const method = head.method || 'GET';
     const path = head.path || '/';
-    for (let i = 0; i < method.length; i++) {
-      if (TOKEN[method.charCodeAt(i)] !== 1) throw new ProtocolError('invalid method', JSON.stringify(method));
-    }
-    if (path.indexOf(' ') >= 0) throw new ProtocolError('space in request path', JSON.stringify(path));
+    checkTable(method, TOKEN, 'method');
+    checkTable(path, TARGET, 'request-target'); // no SP, CR, LF, NUL: the line must not split
     const facts = this.#facts;
-    facts.lines = 1;
     facts.contentLength = undefined;
     facts.expectContinue = false;
     const upgrade = headerOf(head, 'upgrade');
     const isUpgrade = upgrade !== undefined && listHas(headerOf(head, 'connection'), 'upgrade');
     let s = headerLines(method + ' ' + path + ' HTTP/1.1\r\n', head, facts, isUpgrade, false);
-    if (isUpgrade) {
-      s += 'connection: upgrade\r\n';
-      facts.lines++;
-    }
-    checkHead(s, facts.lines);
+    if (isUpgrade) s += 'connection: upgrade\r\n';
     const omitZero = NO_BODY_METHODS.has(method) && facts.contentLength === undefined;
     const f = this.#framer;
     if (length > 0 || (length === 0 && !omitZero)) f.length(s, length, facts.expectContinue);
@@ -449,9 +471,15 @@ class Http1ResponseEncoder implements ResponseEncoder {
   start(head: ResponseHead | ResponseHeadInit, length: number, requestMethod: string, keepAlive: boolean): void {
     const status = head.status ?? 200;
     if (!Number.isInteger(status) || status < 100 || status > 999) throw new ProtocolError('invalid status', String(status));
-    const reason = head.statusText || STATUS_CODES[status] || '';
+    const text = head.statusText;
+    let line: string | undefined;
+    if (!text || text === STATUS_CODES[status]) line = STATUS_LINES[status];
+    if (line === undefined) {
+      const reason = text || STATUS_CODES[status] || '';
+      if (reason) checkValue(reason); // reason-phrase: field-vchar / SP / HTAB (RFC 9112 §4)
+      line = 'HTTP/1.1 ' + status + ' ' + reason + '\r\n';
+    }
     const facts = this.#facts;
-    facts.lines = 1;
     facts.contentLength = undefined;
     facts.expectContinue = false;
     const isHead = requestMethod === 'HEAD';
@@ -459,15 +487,9 @@ class Http1ResponseEncoder implements ResponseEncoder {
     const noBody = isHead || (status < 200 && status !== 101) || status === 204 || status === 304;
     // A HEAD response keeps its own content-length: it describes the GET it stands for
     // (RFC 9110 §9.3.2). Everything else is framed by us.
-    let s = headerLines('HTTP/1.1 ' + status + ' ' + reason + '\r\n', head, facts, status === 101, isHead);
-    if (status === 101) {
-      s += 'connection: upgrade\r\n';
-      facts.lines++;
-    } else if (!keepAlive && status >= 200) {
-      s += 'connection: close\r\n';
-      facts.lines++;
-    }
-    checkHead(s, facts.lines);
+    let s = headerLines(line, head, facts, status === 101, isHead);
+    if (status === 101) s += 'connection: upgrade\r\n';
+    else if (!keepAlive && status >= 200) s += 'connection: close\r\n';
     const f = this.#framer;
     // RFC 9112 §6.3: the order in which a recipient determines the length, mirrored.
     if (tunnel) f.tunnel(s + '\r\n');
