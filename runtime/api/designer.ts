@@ -33,6 +33,13 @@ import { Branch, type BranchCondition } from '../filters/branch.ts';
 import { Pipe, type PipeChooser, type PipeTarget } from '../filters/pipe.ts';
 import { PipeNext } from '../filters/pipe-next.ts';
 import { Dump } from '../filters/dump.ts';
+import { DecodeHTTPRequest } from '../filters/decode-http-request.ts';
+import { DecodeHTTPResponse, type DecodeHTTPResponseOptions } from '../filters/decode-http-response.ts';
+import { EncodeHTTPRequest, type HTTPEncoderOptions } from '../filters/encode-http-request.ts';
+import { EncodeHTTPResponse } from '../filters/encode-http-response.ts';
+import { AcceptHTTPTunnel } from '../filters/accept-http-tunnel.ts';
+import { ConnectHTTPTunnel, checkAuthority, type ConnectHTTPTunnelOptions } from '../filters/connect-http-tunnel.ts';
+import { DetectProtocol, type DetectedProtocol } from '../filters/detect-protocol.ts';
 import { count, duration, func, known, oneOf, size } from './options.ts';
 import { callerLocation } from './where.ts';
 
@@ -321,6 +328,106 @@ export class Designer<C extends object = {}> {
   }
 
   // ---- [section: HTTP codec filters, tunnels, detectProtocol] (owned by the HTTP-filters work) ----
+
+  /**
+   * Decodes HTTP/1.1 requests from the stream's bytes: Data in, MessageStart/Data/MessageEnd
+   * out (MessageStart.length is the body length, -1 when chunked). Malformed input ends the
+   * stream with ProtocolError ('400 bare LF', ...). Bytes after a CONNECT or Upgrade request
+   * pass on as raw Data outside any message (this filter cannot see the response).
+   */
+  decodeHTTPRequest(options?: HTTPLimitsOptions): this {
+    const where = this.#where('decodeHTTPRequest');
+    known(options, where, ['maxHeadSize', 'maxHeaders', 'maxBodySize']);
+    return this.#add(new DecodeHTTPRequest(Object.freeze({ limits: limits(options ?? {}, where) })), 'decodeHTTPRequest');
+  }
+
+  /**
+   * Decodes HTTP/1.1 responses from the stream's bytes. It sees no requests, so each response
+   * is read as answering GET unless `method(ctx)` says otherwise (it runs before each response;
+   * 'HEAD' means no body, 'CONNECT' with a 2xx starts a tunnel). Malformed input: ProtocolError.
+   */
+  decodeHTTPResponse(options?: DecodeHTTPResponseOptions<Ctx<C>>): this {
+    const where = this.#where('decodeHTTPResponse');
+    known(options, where, ['maxHeadSize', 'maxHeaders', 'maxBodySize', 'method']);
+    const method = options?.method === undefined ? null : func<(ctx: any) => string>(options.method, `${where}: method`);
+    return this.#add(new DecodeHTTPResponse(Object.freeze({ limits: limits(options ?? {}, where), method })), 'decodeHTTPResponse');
+  }
+
+  /**
+   * Encodes HTTP/1.1 requests into bytes. Framing follows MessageStart.length: a body of
+   * unknown length is buffered up to `bufferSize` (default 16k) to send a content-length,
+   * chunked beyond. A head the encoder refuses (CR/LF in a value, ...) ends with ProtocolError.
+   */
+  encodeHTTPRequest(options?: HTTPEncoderOptions): this {
+    const where = this.#where('encodeHTTPRequest');
+    known(options, where, ['bufferSize']);
+    return this.#add(new EncodeHTTPRequest(Object.freeze({ bufferSize: size(options?.bufferSize, `${where}: bufferSize`, 16384) })), 'encodeHTTPRequest');
+  }
+
+  /**
+   * Encodes HTTP/1.1 responses into bytes (framing as encodeHTTPRequest). It sees no requests:
+   * every response is framed as answering GET, so use serveHTTP/demuxHTTP where HEAD matters.
+   */
+  encodeHTTPResponse(options?: HTTPEncoderOptions): this {
+    const where = this.#where('encodeHTTPResponse');
+    known(options, where, ['bufferSize']);
+    return this.#add(new EncodeHTTPResponse(Object.freeze({ bufferSize: size(options?.bufferSize, `${where}: bufferSize`, 16384) })), 'encodeHTTPResponse');
+  }
+
+  /**
+   * The server side of an HTTP tunnel: decodes one request from the connection's bytes and
+   * answers it with `handler(request, ctx)` (a Message, or a promise of one). A 2xx to CONNECT
+   * (or a 101 to Upgrade) opens the tunnel: the rest of the stream, both ways, runs through the
+   * sub-pipeline as raw Data. Any other answer is written and the connection closes.
+   *
+   * `$.acceptHTTPTunnel(req => new Message({ status: 200 })).to($ => $.connect(ctx => ctx.target))`
+   */
+  acceptHTTPTunnel(
+    handler: Message | ((req: Message<RequestHead>, ctx: Ctx<C>) => MaybeAsync<Message>),
+    options?: HTTPLimitsOptions,
+  ): this {
+    const where = this.#where('acceptHTTPTunnel');
+    known(options, where, ['maxHeadSize', 'maxHeaders', 'maxBodySize']);
+    if (!(handler instanceof Message) && typeof handler !== 'function') throw new ConfigError('expected a Message or a function returning one', where);
+    const l = limits(options ?? {}, where);
+    return this.#add(new AcceptHTTPTunnel(Object.freeze({ handler, limits: l, maxBodySize: l.maxBodySize || 65536 })), 'acceptHTTPTunnel');
+  }
+
+  /**
+   * The client side of an HTTP CONNECT tunnel: sends `CONNECT target HTTP/1.1` into the
+   * sub-pipeline (`.to($ => $.connect('proxy:3128'))`), and once it answers 2xx relays the
+   * stream's raw Data both ways. Input before that is held (up to `bufferLimit`, default 1m).
+   * A refusal ends the stream: 407 Unauthorized, other statuses ConnectionRefused.
+   */
+  connectHTTPTunnel(target: string | ((ctx: Ctx<C>) => string), options?: ConnectHTTPTunnelOptions): this {
+    const where = this.#where('connectHTTPTunnel');
+    known(options, where, ['bufferLimit', 'maxHeadSize', 'maxHeaders']);
+    let fixed: string | null = null;
+    let resolve: ((ctx: any) => string) | null = null;
+    if (typeof target === 'string') {
+      const bad = checkAuthority(target);
+      if (bad) throw new ConfigError(bad, where);
+      fixed = target;
+    } else resolve = func<(ctx: any) => string>(target, where);
+    const o = options ?? {};
+    const config = Object.freeze({
+      target: fixed,
+      resolve,
+      bufferLimit: size(o.bufferLimit, `${where}: bufferLimit`, 1 << 20),
+      limits: limits(o, where),
+    });
+    return this.#add(new ConnectHTTPTunnel(config), 'connectHTTPTunnel');
+  }
+
+  /**
+   * Calls `callback(protocol, ctx)` once with 'HTTP', 'TLS' or '' (unknown) as soon as the
+   * first bytes tell (at most 16 bytes: TLS at the 2nd byte, HTTP at the space after the
+   * method). Events pass through unchanged; the few before the verdict wait for it, so a
+   * following `branch` can route on what the callback stored in the context.
+   */
+  detectProtocol(callback: (protocol: DetectedProtocol, ctx: Ctx<C>) => unknown): this {
+    return this.#add(new DetectProtocol(func(callback, this.#where('detectProtocol'))), 'detectProtocol');
+  }
 
   // ---- [end section] ----
 

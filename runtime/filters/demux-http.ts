@@ -13,7 +13,7 @@
 import { Data, Kind, MessageEnd, MessageStart, StreamEnd, type Event, type StreamEndCode } from '../engine/event.ts';
 import { JointFilter, type EventTarget } from '../engine/filter.ts';
 import type { Pipeline, PipelineLayout } from '../engine/pipeline.ts';
-import type { RequestHead, ResponseHeadInit } from '../codecs/http1/head.ts';
+import { ResponseHead, type RequestHead, type ResponseHeadInit } from '../codecs/http1/head.ts';
 import type { DecoderSink, Http1Limits, RequestDecoder, ResponseEncoder } from '../codecs/http1/types.ts';
 import { createRequestDecoder, wantsKeepAlive } from '../codecs/http1/decoder.ts';
 import { createResponseEncoder } from '../codecs/http1/encoder.ts';
@@ -80,6 +80,14 @@ export class DemuxHTTP extends JointFilter implements DecoderSink<RequestHead> {
   readonly config: DemuxHTTPConfig;
   #decoder: RequestDecoder | null = null;
   #encoder: ResponseEncoder | null = null;
+  /**
+   * Encoder for relayed responses of unknown length (bufferSize 0: chunked from the first
+   * byte). Buffering them to compute a content-length would hold a slow stream (SSE, progress
+   * output) until 16k accumulate, and lose what was held if the upstream then fails.
+   */
+  #streamEncoder: ResponseEncoder | null = null;
+  /** The encoder of the response being written. */
+  #current: ResponseEncoder | null = null;
   readonly #queue: HttpStream[] = [];
   /** The stream whose request body is arriving. */
   #receiving: HttpStream | null = null;
@@ -222,10 +230,14 @@ export class DemuxHTTP extends JointFilter implements DecoderSink<RequestHead> {
 
   write(s: HttpStream, evt: Event): void {
     if (this.#closed) return;
-    const enc = (this.#encoder ??= createResponseEncoder(this.#emitBytes, { bufferSize: this.config.bufferSize }));
+    let enc = (this.#current ??= this.#encoder ??= createResponseEncoder(this.#emitBytes, { bufferSize: this.config.bufferSize }));
     switch (evt.kind) {
       case Kind.MessageStart: {
         if (s.responseStarted) return;
+        enc = this.#current =
+          evt.length < 0 && evt.head instanceof ResponseHead
+            ? (this.#streamEncoder ??= createResponseEncoder(this.#emitBytes, { bufferSize: 0 }))
+            : (this.#encoder ??= createResponseEncoder(this.#emitBytes, { bufferSize: this.config.bufferSize }));
         const head = evt.head as ResponseHeadInit;
         const status = head.status ?? 200;
         if (status < 200 && status !== 101) return; // interim: see onHead
