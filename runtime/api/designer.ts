@@ -40,6 +40,17 @@ import { EncodeHTTPResponse } from '../filters/encode-http-response.ts';
 import { AcceptHTTPTunnel } from '../filters/accept-http-tunnel.ts';
 import { ConnectHTTPTunnel, checkAuthority, type ConnectHTTPTunnelOptions } from '../filters/connect-http-tunnel.ts';
 import { DetectProtocol, type DetectedProtocol } from '../filters/detect-protocol.ts';
+import { Fork } from '../filters/fork.ts';
+import { Insert, type Insertable } from '../filters/insert.ts';
+import { Wait, type WaitOptions } from '../filters/wait.ts';
+import { Replay, type ReplayOptions } from '../filters/replay.ts';
+import { ThrottleMessageRate } from '../filters/throttle-message-rate.ts';
+import { ThrottleDataRate } from '../filters/throttle-data-rate.ts';
+import { ThrottleConcurrency } from '../filters/throttle-concurrency.ts';
+import type { ThrottleConfig, ThrottleOptions } from '../filters/throttle-base.ts';
+import { OnStart } from '../filters/on-start.ts';
+import { OnEnd } from '../filters/on-end.ts';
+import { Quota } from '../algo/quota.ts';
 import { count, duration, func, known, oneOf, size } from './options.ts';
 import { callerLocation } from './where.ts';
 
@@ -432,6 +443,126 @@ export class Designer<C extends object = {}> {
   // ---- [end section] ----
 
   // ---- [section: flow filters: fork, insert, wait, replay, throttle*, onStart, onEnd] (owned by the flow-filters work) ----
+
+  /**
+   * Feeds a copy of the stream to a sub-pipeline whose output is discarded (mirroring, side
+   * logging); the stream passes on unchanged. `init` (a value, or `ctx => value` evaluated at
+   * the first event) that is an array starts one fork per element. Each fork gets a shallow
+   * copy of the context, with an object element's fields merged in.
+   * `$.fork().to($ => $.muxHTTP().to($ => $.connect('mirror:8080')))`, or inline with a
+   * `pipeline()` layout: `$.fork(mirror)`.
+   */
+  fork(init?: PipelineLayout<any> | ((ctx: Ctx<C>) => unknown) | object | string | number | boolean | null, initForInline?: ((ctx: Ctx<C>) => unknown) | object | string | number | boolean | null): this {
+    this.#where('fork');
+    if (init instanceof PipelineLayout) return this.#add(new Fork(initForInline, init), 'fork');
+    if (initForInline !== undefined) throw new ConfigError('a second argument is only taken after an inline pipeline() layout', this.#where('fork'));
+    return this.#add(new Fork(init, null), 'fork');
+  }
+
+  /**
+   * At the stream's first event, outputs `events` (an event, Message, string, or an array of
+   * them; or `ctx => events`) ahead of it. A promise is not waited for: its events are output
+   * whenever it resolves (Pipy's meaning).
+   */
+  insert(events: Insertable | ((ctx: Ctx<C>) => MaybeAsync<Insertable>)): this {
+    const where = this.#where('insert');
+    if (events === undefined) throw new ConfigError('expected events, or a function returning them', where);
+    return this.#add(new Insert(events), 'insert');
+  }
+
+  /**
+   * Holds the stream's events until `condition(ctx)` is truthy (checked at each event and every
+   * `interval` while holding, default 0.1 s; 0 checks only at events) or the promise it returns
+   * is fulfilled. After `timeout` (default none) the events are let go anyway, as in Pipy.
+   */
+  wait(condition: (ctx: Ctx<C>) => unknown, options?: WaitOptions): this {
+    const where = this.#where('wait');
+    known(options, where, ['timeout', 'interval']);
+    const o = options ?? {};
+    return this.#add(
+      new Wait(
+        Object.freeze({
+          condition: func<(ctx: any) => unknown>(condition, where),
+          timeout: duration(o.timeout, `${where}: timeout`, 0),
+          interval: duration(o.interval, `${where}: interval`, 100),
+        }),
+      ),
+      'wait',
+    );
+  }
+
+  /**
+   * Runs the sub-pipeline given by `.to()` with a copy of the input; when it outputs
+   * `new StreamEnd('Replay')` a fresh instance is fed the same input again after `delay`
+   * (a duration, or `ctx => duration`; default 0). The sub-pipeline shares the context (count
+   * attempts there). Past `maxBufferSize` (default 1m) of body the stream is not replayable.
+   */
+  replay(options?: ReplayOptions<Ctx<C>>): this {
+    const where = this.#where('replay');
+    known(options, where, ['delay', 'maxBufferSize']);
+    const o = options ?? {};
+    const fn = typeof o.delay === 'function' ? (o.delay as (ctx: any) => unknown) : null;
+    return this.#add(
+      new Replay(
+        Object.freeze({
+          delay: fn ? 0 : duration(o.delay, `${where}: delay`, 0),
+          delayFn: fn,
+          maxBufferSize: size(o.maxBufferSize, `${where}: maxBufferSize`, 1 << 20),
+        }),
+      ),
+      'replay',
+    );
+  }
+
+  /** Each message costs one token of `quota` (an algo.Quota, or `ctx => Quota`); without one it waits. */
+  throttleMessageRate(quota: Quota | ((ctx: Ctx<C>) => Quota), options?: ThrottleOptions): this {
+    const where = this.#where('throttleMessageRate');
+    return this.#add(new ThrottleMessageRate(this.#throttleConfig(quota, options, where)), 'throttleMessageRate');
+  }
+
+  /** Each byte costs one token of `quota`; what is not paid for waits. */
+  throttleDataRate(quota: Quota | ((ctx: Ctx<C>) => Quota), options?: ThrottleOptions): this {
+    const where = this.#where('throttleDataRate');
+    return this.#add(new ThrottleDataRate(this.#throttleConfig(quota, options, where)), 'throttleDataRate');
+  }
+
+  /**
+   * At most as many streams at once as `quota` has tokens: a stream takes one at its first event
+   * and gives it back when it ends. Use `new algo.Quota(n, { per: 1000, produce: 0 })`.
+   */
+  throttleConcurrency(quota: Quota | ((ctx: Ctx<C>) => Quota), options?: ThrottleOptions): this {
+    const where = this.#where('throttleConcurrency');
+    return this.#add(new ThrottleConcurrency(this.#throttleConfig(quota, options, where)), 'throttleConcurrency');
+  }
+
+  /**
+   * The pipeline's starting events (an event, Message, array, or `ctx => events`, maybe a
+   * promise), input ahead of everything else when it starts, even if no input comes (a server
+   * that speaks first). Belongs to the pipeline as in Pipy: it runs first wherever it is written.
+   */
+  onStart(events: Insertable | ((ctx: Ctx<C>) => MaybeAsync<Insertable>)): this {
+    const where = this.#where('onStart');
+    if (events === undefined) throw new ConfigError('expected events, or a function returning them (return nothing for none)', where);
+    const filters = this.#layout.filters;
+    if (filters.some((f) => f instanceof OnStart)) throw new ConfigError('a pipeline has one onStart()', where);
+    filters.unshift(new OnStart(events));
+    return this;
+  }
+
+  /** Called once with the context when the pipeline ends (shuts down); for clean-up and logs. */
+  onEnd(cb: (ctx: Ctx<C>) => unknown): this {
+    return this.#add(new OnEnd(func(cb, this.#where('onEnd'))), 'onEnd');
+  }
+
+  #throttleConfig(quota: unknown, options: ThrottleOptions | undefined, where: string): ThrottleConfig {
+    known(options, where, ['blockInput']);
+    if (!(quota instanceof Quota) && typeof quota !== 'function') {
+      throw new ConfigError('expected an algo.Quota, or a function returning one', where);
+    }
+    const b = options?.blockInput;
+    if (b !== undefined && typeof b !== 'boolean') throw new ConfigError(`expected true or false, got ${JSON.stringify(b)}`, `${where}: blockInput`);
+    return Object.freeze({ quota: quota as ThrottleConfig['quota'], blockInput: b ?? true });
+  }
 
   // ---- [end section] ----
 
