@@ -22,7 +22,7 @@
 import { RequestHead, ResponseHead, headerOf, type HeadBase, type Headers } from './head.ts';
 import type { DecoderSink, Http1Limits, RequestDecoder, ResponseDecoder } from './types.ts';
 import { DEFAULT_LIMITS } from './types.ts';
-import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, SP, TARGET, TOKEN, CHUNK_EXT, VALIDATED, isOws, listHas } from './chars.ts';
+import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, SP, TARGET, TOKEN, CHUNK_EXT, MASK_LINES, VALIDATED, isOws, listHas } from './chars.ts';
 
 const State = {
   Head: 0,
@@ -181,6 +181,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
 
   // Framing facts picked out while scanning a head; reset per head.
   #contentLength = -1;
+  #special = 0; // VALIDATED mask of the head being parsed
   #te = TE_NONE;
   #teSeen = false;
   #teCodings = 0;
@@ -623,7 +624,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
       const name = text.slice(p, q);
       const value = text.slice(v, last);
       raw.push(name, value);
-      if (!trailers && !this.#framingField(off + p, q - p, value)) return -1;
+      if (!trailers && !this.#framingField(off + p, q - p, value, count - 1)) return -1;
       p = k + 2;
     }
     return p;
@@ -638,25 +639,48 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
    * Picks out what framing needs from the name at #src[at, at + len), by length first so most
    * names cost one switch, then bytes compared case-insensitively (no lowercased copy).
    */
-  #framingField(at: number, len: number, value: string): boolean {
+  #framingField(at: number, len: number, value: string, line: number): boolean {
     const src = this.#src;
+    let special = false;
     switch (len) {
+      case 2:
+        special = eqBytesLower(src, at, 'te');
+        break;
       case 4:
         if (eqBytesLower(src, at, 'host')) this.#hosts++;
         break;
+      case 6:
+        special = eqBytesLower(src, at, 'expect');
+        break;
       case 7:
-        if (eqBytesLower(src, at, 'upgrade')) this.#hasUpgrade = true;
+        if (eqBytesLower(src, at, 'upgrade')) {
+          this.#hasUpgrade = true;
+          special = true;
+        } else special = eqBytesLower(src, at, 'trailer');
         break;
       case 10:
-        if (eqBytesLower(src, at, 'connection') && listHas(value, 'upgrade')) this.#connUpgrade = true;
+        if (eqBytesLower(src, at, 'connection')) {
+          if (listHas(value, 'upgrade')) this.#connUpgrade = true;
+          special = true;
+        } else special = eqBytesLower(src, at, 'keep-alive');
         break;
       case 14:
-        if (eqBytesLower(src, at, 'content-length')) return this.#parseContentLength(value);
+        if (eqBytesLower(src, at, 'content-length')) {
+          this.#special |= 1 << line;
+          return this.#parseContentLength(value);
+        }
+        break;
+      case 16:
+        special = eqBytesLower(src, at, 'proxy-connection');
         break;
       case 17:
-        if (eqBytesLower(src, at, 'transfer-encoding')) this.#parseTransferEncoding(value);
+        if (eqBytesLower(src, at, 'transfer-encoding')) {
+          this.#parseTransferEncoding(value);
+          special = true;
+        }
         break;
     }
+    if (special && line < MASK_LINES) this.#special |= 1 << line;
     return true;
   }
 
@@ -739,6 +763,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
 
   #resetFraming(): void {
     this.#contentLength = -1;
+    this.#special = 0;
     this.#te = TE_NONE;
     this.#teSeen = false;
     this.#teCodings = 0;
@@ -786,7 +811,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     } else return this.#versionError(text, v, CR);
     const raw: string[] = [];
     if (this.#parseFields(text, v + 10, n, raw, false) < 0) return;
-    (raw as { [VALIDATED]?: true })[VALIDATED] = true; // every byte checked: the encoder trusts it
+    (raw as { [VALIDATED]?: number })[VALIDATED] = this.#special; // every byte checked
     this.#te = this.#teVerdict();
 
     // Host (RFC 9112 §3.2): exactly one in HTTP/1.1, at most one ever.
@@ -857,7 +882,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     if (src[off + k + 1] !== LF) return this.#fail(502, 'bare CR');
     const raw: string[] = [];
     if (this.#parseFields(text, k + 2, n, raw, false) < 0) return;
-    (raw as { [VALIDATED]?: true })[VALIDATED] = true;
+    (raw as { [VALIDATED]?: number })[VALIDATED] = this.#special;
     this.#te = this.#teVerdict();
 
     // 1xx other than 101 are interim: they answer no request on their own (RFC 9110 §15.2).

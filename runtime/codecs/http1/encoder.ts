@@ -14,7 +14,7 @@ import { STATUS_CODES } from 'node:http';
 import { ProtocolError } from '../../engine/errors.ts';
 import { HeadBase, SET_COOKIE_SEPARATOR, type Headers, type RequestHead, type RequestHeadInit, type ResponseHead, type ResponseHeadInit } from './head.ts';
 import type { EncoderOptions, RequestEncoder, ResponseEncoder } from './types.ts';
-import { FIELD_VALUE, TARGET, TOKEN, VALIDATED, listHas, type ValidatedRaw } from './chars.ts';
+import { FIELD_VALUE, MASK_LINES, TARGET, TOKEN, VALIDATED, listHas, type ValidatedRaw } from './chars.ts';
 
 export const DEFAULT_ENCODER_OPTIONS: Readonly<EncoderOptions> = Object.freeze({ bufferSize: 16 * 1024 });
 
@@ -166,11 +166,11 @@ function headerLines(
 ): string {
   const raw = head instanceof HeadBase ? (head.rawHeaders() as ValidatedRaw | null) : null;
   if (raw !== null) {
-    const trusted = raw[VALIDATED] === true;
+    const mask = raw[VALIDATED];
     let dropped: string[] | null = null;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
-      if (!trusted) {
+      if (mask === undefined) {
         checkName(name);
         checkValue(raw[i + 1]!);
       }
@@ -182,13 +182,17 @@ function headerLines(
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       const value = raw[i + 1]!;
-      if (isHopByHop(name, isUpgrade)) {
-        if (name.length !== 14) continue;
-        facts.contentLength = value;
-        if (!keepLength) continue;
+      const h = i >> 1;
+      // Lines the decoder did not flag need no look at their name (see VALIDATED).
+      if (mask === undefined || h >= MASK_LINES || (mask & (1 << h)) !== 0) {
+        if (isHopByHop(name, isUpgrade)) {
+          if (name.length !== 14) continue;
+          facts.contentLength = value;
+          if (!keepLength) continue;
+        }
+        if (name.length === 6 && isName(name, 'expect') && value.toLowerCase() === '100-continue') facts.expectContinue = true;
       }
       if (dropped !== null && dropped.includes(name.toLowerCase())) continue;
-      if (name.length === 6 && isName(name, 'expect') && value.toLowerCase() === '100-continue') facts.expectContinue = true;
       s += name + ': ' + value + '\r\n';
     }
     return s;

@@ -65,6 +65,25 @@ test('hop-by-hop and framing fields are dropped, with the ones Connection names'
   assert.is(c.text(), 'POST / HTTP/1.1\r\nHost: a\r\nX-Keep: y\r\ncontent-length: 2\r\n\r\nhi');
 });
 
+test('hop-by-hop lines are dropped wherever they sit, also past the 31-line mask', () => {
+  let req = 'GET / HTTP/1.1\r\nHost: a\r\n';
+  for (let i = 0; i < 40; i++) req += `X-${i}: ${i}\r\n`;
+  req += 'Keep-Alive: 5\r\nCONNECTION: x-39\r\nTE: trailers\r\nContent-Length: 0\r\n\r\n';
+  const c = capture();
+  const enc = createRequestEncoder(c.out);
+  enc.start(decodeRequest(req), 0);
+  enc.end(null);
+  const text = c.text();
+  assert.ok(text.includes('X-38: 38\r\n'));
+  for (const gone of ['X-39', 'Keep-Alive', 'CONNECTION', 'TE:', 'Content-Length']) assert.not.ok(text.includes(gone), gone);
+  assert.ok(text.endsWith('X-38: 38\r\ncontent-length: 0\r\n\r\n'));
+});
+
+test('a hand-built raw array is validated in full (it carries no decoder mark)', () => {
+  const head = new RequestHead('GET', '/', 'HTTP/1.1', ['Host', 'a', 'X', 'ok\x00']);
+  assert.is(codeOf(() => createRequestEncoder(() => {}).start(head, 0)), 'ProtocolError');
+});
+
 test('transfer-encoding from the previous hop is dropped; framing is ours', () => {
   const head = decodeRequest('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
   const c = capture();
