@@ -49,7 +49,8 @@ class HttpStream implements EventTarget {
   readonly demux: DemuxHTTP;
   readonly method: string;
   readonly keepAlive: boolean;
-  readonly upgrade: boolean;
+  /** The request asked for a tunnel (CONNECT, or Upgrade: known once the request is complete). */
+  upgrade: boolean;
   pipeline: Pipeline | null = null;
   /** Output held while an earlier response is still being written. */
   held: Event[] | null = null;
@@ -180,6 +181,9 @@ export class DemuxHTTP extends JointFilter implements DecoderSink<RequestHead> {
     if (!s) return;
     this.#receiving = null;
     s.requestDone = true;
+    // The decoder decides Upgrade only once the request is complete (it then waits for the
+    // response's verdict): onHead was too early to tell.
+    if (this.#decoder?.awaitingTunnel) s.upgrade = true;
     s.pipeline?.input(new MessageEnd(trailers));
     if (s.responseDone && !s.tunnel) this.#finish(s);
   }
@@ -260,6 +264,11 @@ export class DemuxHTTP extends JointFilter implements DecoderSink<RequestHead> {
       }
       case Kind.Data:
         if (!s.responseStarted) return;
+        if (s.tunnel) {
+          // Raw bytes after a 101 / 2xx to CONNECT (the response's MessageEnd came already).
+          this.output.input(evt);
+          return;
+        }
         try {
           const chunks = evt.chunks;
           for (let i = 0; i < chunks.length; i++) enc.body(chunks[i]!);
