@@ -450,7 +450,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
       this.#winBuf = buf;
       this.#winBase = pos;
     }
-    const at = pos - base;
+    let at = pos - base;
     let end = text.indexOf('\r\n\r\n', at);
     if (end < 0 && base + text.length < len) {
       // A head longer than the window: find its end in the buffer, then take exactly it.
@@ -458,6 +458,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
       if (e >= 0 && e + 4 - pos <= this.#maxHeadSize) {
         text = latin1Slice.call(buf, pos, e + 4);
         base = pos;
+        at = 0;
         this.#win = text;
         this.#winBase = pos;
         end = e - pos;

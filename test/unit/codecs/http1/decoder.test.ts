@@ -176,6 +176,23 @@ test('many pipelined requests in one chunk, in order', () => {
   assert.is(rec.events.length, 200);
 });
 
+test('pipelined heads that cross the 4 KiB text window, long heads past it', () => {
+  // Small requests first, so a window is cached at the batch start; then heads of many sizes
+  // that straddle its end, found with the buffer scan and re-sliced.
+  for (const big of [3000, 4000, 4090, 5000, 9000]) {
+    const small = 'GET /s HTTP/1.1\r\nHost: a\r\n\r\n';
+    const long = `GET /l HTTP/1.1\r\nHost: a\r\nX-Big: ${'v'.repeat(big)}\r\n\r\n`;
+    const rec = new Recorder<RequestHead>();
+    const dec = createRequestDecoder(rec);
+    dec.write(b(small.repeat(20) + long + small + long));
+    const heads = rec.events.filter((e) => 'head' in e) as unknown as Array<{ head: { path: string; raw: string[] } }>;
+    assert.is(heads.length, 23, `big=${big}: ${JSON.stringify(rec.events.at(-1))}`);
+    assert.is(heads[20]!.head.path, '/l');
+    assert.is(heads[20]!.head.raw[3]!.length, big);
+    assert.is(heads[22]!.head.raw[3]!.length, big);
+  }
+});
+
 test('wantsKeepAlive follows RFC 9112 §9.3', () => {
   const req = (protocol: string, raw: string[]) => new RequestHead('GET', '/', protocol, raw);
   assert.ok(wantsKeepAlive(req('HTTP/1.1', [])));
