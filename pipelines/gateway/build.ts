@@ -1,0 +1,122 @@
+// Declares the gateway's listeners from a checked model: one pipy.listen per address:port.
+//
+//   HTTP   demuxHTTP -> replaceMessage(HttpGateway.handle)
+//   TLS    (Passthrough) pipe(choose by SNI) -> connect(endpoint)
+//   TCP    pipe(choose by TCPRoute) -> connect(endpoint)
+//
+// Health checks start here and stop when this load is retired (pipy.exit), so a reload
+// replaces them along with the routes.
+
+import { pipy, pipeline, log, Kind, StreamEnd, type Event, type PipelineLayout } from '../api/index.ts';
+import { AccessLog } from '../modules/access-log.ts';
+import { parseSNI } from '../modules/sni.ts';
+import { BackendRuntime, policyFor } from './backends.ts';
+import { compileRule, type CompileEnv, type PipelineModuleExports } from './compile.ts';
+import type { GatewayModel, GatewaySpec, L4RouteSpec, ListenerSpec } from './config.ts';
+import { HttpGateway, type CompiledRule } from './http-gateway.ts';
+import { gatewayMetrics } from './metrics.ts';
+import { HostRouter, attaches, effectiveHostnames, hostMatches } from './router.ts';
+
+export interface BuiltGateway {
+  /** One line per port: what it serves. */
+  summary: string[];
+}
+
+interface PortGroup {
+  address: string;
+  port: number;
+  listeners: { gw: GatewaySpec; l: ListenerSpec }[];
+}
+
+export function buildGateway(model: GatewayModel, modules: Map<string, PipelineModuleExports>): BuiltGateway {
+  const metrics = gatewayMetrics();
+  const al = model.settings.accessLog;
+  const accessLog = al.enabled ? new AccessLog(al.fields, al.path) : null;
+  const backends = new Map<string, BackendRuntime>();
+  for (const [key, spec] of model.backends) backends.set(key, new BackendRuntime(spec, policyFor(model.backendPolicies, key), metrics));
+
+  const groups = new Map<string, PortGroup>();
+  for (const gw of model.gateways) {
+    for (const l of gw.listeners) {
+      const k = `${gw.address}:${l.port}`;
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = { address: gw.address, port: l.port, listeners: [] }));
+      g.listeners.push({ gw, l });
+    }
+  }
+
+  const summary: string[] = [];
+  for (const g of groups.values()) {
+    const proto = g.listeners[0]!.l.protocol;
+    const target = g.address.includes(':') ? `[${g.address}]:${g.port}` : `${g.address}:${g.port}`;
+    if (proto === 'HTTP') {
+      const router = new HostRouter<CompiledRule>();
+      for (const { gw, l } of g.listeners) {
+        const env: CompileEnv = { model, backends, modules, metrics, scheme: 'http', port: l.port };
+        for (const route of model.httpRoutes) {
+          if (!attaches(route, gw, l)) continue;
+          const hosts = effectiveHostnames(route.hostnames, l.hostname);
+          if (hosts === null) continue;
+          router.add(route, hosts, (ri) => compileRule(route, route.rules[ri]!, gw, env));
+        }
+      }
+      const gateway = new HttpGateway(router, { scheme: 'http', port: g.port, tracing: model.settings.tracing, metrics, accessLog });
+      const maxBody = model.settings.maxBodyBytes;
+      pipy.listen(target, ($) =>
+        $.demuxHTTP({ maxBodySize: maxBody }).to(($) => $.replaceMessage((msg, ctx) => gateway.handle(msg as never, ctx as never), { maxBodySize: maxBody })),
+      );
+      summary.push(`http://${target} (${router.size} route matches)`);
+    } else if (proto === 'HTTPS' || (proto === 'TLS' && g.listeners.some((x) => x.l.tls?.mode === 'Terminate'))) {
+      // The engine has no acceptTLS filter yet; say so instead of serving plaintext.
+      log.warn(`gateway: TLS termination (listener ${g.listeners.map((x) => x.l.name).join(', ')} on ${target}) is not supported yet; listener skipped`);
+      summary.push(`${target}: skipped (TLS termination not supported yet)`);
+    } else {
+      const routes = model.l4Routes.filter((r) => r.kind === (proto === 'TLS' ? 'TLSRoute' : 'TCPRoute') && g.listeners.some(({ gw, l }) => attaches(r, gw, l)));
+      const choose = l4Chooser(routes, proto === 'TLS', g.listeners.map((x) => x.l.hostname), backends);
+      pipy.listen(target, { context: () => ({ target: '' }) }, ($) => $.pipe((evt: Event, ctx: { target: string; inbound?: { remoteAddress: string } }) => choose(evt, ctx)));
+      summary.push(`${proto.toLowerCase()}://${target} (${routes.length} ${proto === 'TLS' ? 'TLSRoute' : 'TCPRoute'}s)`);
+    }
+  }
+
+  for (const b of backends.values()) b.start();
+  pipy.exit(() => {
+    for (const b of backends.values()) b.stop();
+    accessLog?.close();
+  });
+  return { summary };
+}
+
+type L4Ctx = { target: string; inbound?: { remoteAddress: string } };
+
+function l4Chooser(routes: L4RouteSpec[], bySNI: boolean, listenerHosts: (string | null)[], backends: Map<string, BackendRuntime>): (evt: Event, ctx: L4Ctx) => PipelineLayout {
+  const connect = pipeline<L4Ctx>(($) => $.connect((ctx) => ctx.target));
+  const refuse = pipeline(($) => $.replaceData(() => new StreamEnd('ConnectionRefused', 'no route')).replaceStreamEnd(() => new StreamEnd('ConnectionRefused', 'no route')));
+  // Most specific hostname first (exact, then longer wildcards, then routes without hostnames).
+  const table = routes
+    .flatMap((r) => (r.hostnames.length ? r.hostnames : ['*']).map((h) => ({ h, r })))
+    .sort((a, b) => spec(b.h) - spec(a.h) || a.r.meta.created - b.r.meta.created || a.r.meta.order - b.r.meta.order);
+  return (evt, ctx) => {
+    let sni: string | null = null;
+    if (bySNI) {
+      if (evt.kind !== Kind.Data) return refuse;
+      sni = parseSNI(evt.toBuffer());
+      if (sni !== null && !listenerHosts.some((h) => h === null || hostMatches(h, sni!))) return refuse;
+    }
+    const hit = table.find((t) => t.h === '*' || (sni !== null && hostMatches(t.h, sni)));
+    if (!hit) return refuse;
+    const refs = hit.r.backendRefs.filter((r) => r.weight > 0);
+    let total = 0;
+    for (const r of refs) total += r.weight;
+    let x = Math.random() * total;
+    const ref = refs.find((r) => (x -= r.weight) < 0) ?? refs[refs.length - 1];
+    const b = ref ? backends.get(ref.key) : undefined;
+    const ep = b?.pickL4(ctx.inbound?.remoteAddress ?? '');
+    if (!ep) return refuse;
+    ctx.target = ep.target;
+    return connect;
+  };
+}
+
+function spec(h: string): number {
+  return h === '*' ? 0 : h.startsWith('*.') ? h.length : 1000 + h.length;
+}

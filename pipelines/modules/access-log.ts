@@ -1,0 +1,42 @@
+// JSON access log, one line per request, to stdout or a file (appended). The field list is
+// chosen at load; each line is built from a record filled during the request. Lines are
+// buffered and written once per tick, so a busy gateway does one write per batch.
+
+import { createWriteStream, type WriteStream } from 'node:fs';
+
+export type LogRecord = Record<string, string | number | null>;
+
+export class AccessLog {
+  readonly #fields: readonly string[];
+  readonly #out: WriteStream | NodeJS.WriteStream;
+  #buf: string[] = [];
+  #scheduled = false;
+
+  constructor(fields: readonly string[], path: string) {
+    this.#fields = fields;
+    this.#out = path === 'stdout' ? process.stdout : createWriteStream(path, { flags: 'a' });
+  }
+
+  write(r: LogRecord): void {
+    const o: LogRecord = {};
+    for (const f of this.#fields) o[f] = r[f] ?? null;
+    this.#buf.push(JSON.stringify(o));
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    if (this.#buf.length === 0) return;
+    const text = this.#buf.join('\n') + '\n';
+    this.#buf = [];
+    this.#out.write(text);
+  }
+
+  close(): void {
+    this.#flush();
+    if (this.#out !== process.stdout) (this.#out as WriteStream).end();
+  }
+}
