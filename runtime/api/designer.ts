@@ -117,6 +117,8 @@ export class Designer<C extends object = {}> {
   readonly #layout: PipelineLayout<C>;
   #open: JointFilter | null = null;
   #openName = '';
+  /** Where the open joint filter was written (script file:line), for the missing-.to() error. */
+  #openWhere = '';
 
   constructor(layout: PipelineLayout<C>) {
     this.#layout = layout;
@@ -135,7 +137,7 @@ export class Designer<C extends object = {}> {
 
   /** Checks that every joint filter got its `.to()`. */
   finish(): void {
-    if (this.#open) throw new ConfigError(`${this.#openName}() needs a sub-pipeline: add .to($ => $...)`, this.#layout.name);
+    if (this.#open) throw new ConfigError(`${this.#openName}() needs a sub-pipeline: add .to($ => $...)`, this.#openWhere || this.#layout.name);
   }
 
   #add(f: Filter, name: string): this {
@@ -144,6 +146,7 @@ export class Designer<C extends object = {}> {
     if (f instanceof JointFilter && f.expectsTo()) {
       this.#open = f;
       this.#openName = name;
+      this.#openWhere = `${this.#where(name)} in ${this.#layout.name}`;
     }
     return this;
   }
