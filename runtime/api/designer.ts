@@ -33,13 +33,6 @@ import { Branch, type BranchCondition } from '../filters/branch.ts';
 import { Pipe, type PipeChooser, type PipeTarget } from '../filters/pipe.ts';
 import { PipeNext } from '../filters/pipe-next.ts';
 import { Dump } from '../filters/dump.ts';
-import { DecodeHTTPRequest } from '../filters/decode-http-request.ts';
-import { DecodeHTTPResponse, type DecodeHTTPResponseOptions } from '../filters/decode-http-response.ts';
-import { EncodeHTTPRequest, type HTTPEncoderOptions } from '../filters/encode-http-request.ts';
-import { EncodeHTTPResponse } from '../filters/encode-http-response.ts';
-import { AcceptHTTPTunnel } from '../filters/accept-http-tunnel.ts';
-import { ConnectHTTPTunnel, checkAuthority, type ConnectHTTPTunnelOptions } from '../filters/connect-http-tunnel.ts';
-import { DetectProtocol, type DetectedProtocol } from '../filters/detect-protocol.ts';
 import { Fork } from '../filters/fork.ts';
 import { Insert, type Insertable } from '../filters/insert.ts';
 import { Wait, type WaitOptions } from '../filters/wait.ts';
@@ -61,6 +54,8 @@ type MaybeAsync<T> = T | Promise<T>;
 export type Output = Event | Message | null | undefined | void | readonly (Event | Message | null | undefined)[];
 
 export type Sub<C extends object> = ((d: Designer<C>) => unknown) | PipelineLayout<C>;
+/** A branch() condition: a function of the context (and the first event), or a constant. */
+export type BranchCond<C extends object> = ((ctx: Ctx<C>, evt: Event) => unknown) | boolean;
 
 export interface ConnectOptions {
   /** Time to establish the connection (default 10 s). Durations: seconds, or '5s', '100ms'. */
@@ -305,8 +300,14 @@ export class Designer<C extends object = {}> {
   /**
    * `branch(cond1, $ => ..., cond2, $ => ..., $ => default)`: the first condition that holds
    * (evaluated at the stream's first event with the context) picks the sub-pipeline.
+   * The overloads exist so that `ctx` and `$` in the arguments get their types inferred.
    */
-  branch(...args: (((ctx: Ctx<C>, evt: Event) => unknown) | boolean | Sub<C>)[]): this {
+  branch(c1: BranchCond<C>, s1: Sub<C>, otherwise?: Sub<C>): this;
+  branch(c1: BranchCond<C>, s1: Sub<C>, c2: BranchCond<C>, s2: Sub<C>, otherwise?: Sub<C>): this;
+  branch(c1: BranchCond<C>, s1: Sub<C>, c2: BranchCond<C>, s2: Sub<C>, c3: BranchCond<C>, s3: Sub<C>, otherwise?: Sub<C>): this;
+  branch(c1: BranchCond<C>, s1: Sub<C>, c2: BranchCond<C>, s2: Sub<C>, c3: BranchCond<C>, s3: Sub<C>, c4: BranchCond<C>, s4: Sub<C>, otherwise?: Sub<C>): this;
+  branch(...args: (BranchCond<C> | Sub<C>)[]): this;
+  branch(...args: unknown[]): this {
     const where = this.#where('branch');
     const conds: BranchCondition[] = [];
     const subs: PipelineLayout[] = [];

@@ -33,7 +33,15 @@ export abstract class LinkFilter extends JointFilter {
         p.chainIndex = 0;
         this.#sub = p;
       } else {
-        this.#sub = (target as PipelineLayout).instantiate(this.context, this.output);
+        const p = (target as PipelineLayout).instantiate(this.context, this.output);
+        // A branch (or pipe) inside a plug-in stays in its chain, so `pipeNext()` in the
+        // sub-pipeline continues with the next plug-in (Pipy's tutorial 07 relies on this).
+        const parent = this.pipeline;
+        if (parent.chain) {
+          p.chain = parent.chain;
+          p.chainIndex = parent.chainIndex;
+        }
+        this.#sub = p;
       }
     }
     if (this.#sub) this.#sub.input(evt);
