@@ -14,6 +14,7 @@ import type { InboundInfo } from '../net/inbound.ts';
 import { DEFAULT_LIMITS, type Http1Limits } from '../codecs/http1/types.ts';
 import type { RequestHead, ResponseHead } from '../codecs/http1/head.ts';
 import { Connect, parseTarget, type ConnectConfig } from '../filters/connect.ts';
+import { offerHandOff } from '../filters/connect-offload.ts';
 import { DemuxHTTP } from '../filters/demux-http.ts';
 import { ServeHTTP } from '../filters/serve-http.ts';
 import { MuxHTTP, registerPools, type SessionPool } from '../filters/mux-http.ts';
@@ -44,6 +45,13 @@ import type { ThrottleConfig, ThrottleOptions } from '../filters/throttle-base.t
 import { OnStart } from '../filters/on-start.ts';
 import { OnEnd } from '../filters/on-end.ts';
 import { Quota } from '../algo/quota.ts';
+import { DecodeHTTPRequest } from '../filters/decode-http-request.ts';
+import { DecodeHTTPResponse, type DecodeHTTPResponseOptions } from '../filters/decode-http-response.ts';
+import { EncodeHTTPRequest, type HTTPEncoderOptions } from '../filters/encode-http-request.ts';
+import { EncodeHTTPResponse } from '../filters/encode-http-response.ts';
+import { AcceptHTTPTunnel } from '../filters/accept-http-tunnel.ts';
+import { ConnectHTTPTunnel, checkAuthority, type ConnectHTTPTunnelOptions } from '../filters/connect-http-tunnel.ts';
+import { DetectProtocol, type DetectedProtocol } from '../filters/detect-protocol.ts';
 import { count, duration, func, known, oneOf, size } from './options.ts';
 import { callerLocation } from './where.ts';
 
@@ -187,7 +195,7 @@ export class Designer<C extends object = {}> {
       retryDelay: duration(o.retryDelay, `${where}: retryDelay`, 100),
       bufferLimit: size(o.bufferLimit, `${where}: bufferLimit`, 1 << 20),
       offload: oneOf(o.offload, `${where}: offload`, ['auto', 'never'] as const, 'never'),
-      onConnected: null,
+      onConnected: o.offload === 'auto' ? offerHandOff : null,
     });
     return this.#add(new Connect(config), 'connect');
   }
