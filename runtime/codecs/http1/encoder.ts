@@ -332,6 +332,13 @@ class Framer {
         return;
       }
       case Mode.Buffer: {
+        if (trailers !== null && hasFields(trailers)) {
+          // Trailers need chunked framing (RFC 9112 §7.1.2); dropping them (allowed by
+          // RFC 9110 §6.5.1) would lose e.g. gRPC status.
+          this.#toChunked();
+          this.#out(latin1('0\r\n' + trailerLines(trailers) + '\r\n'));
+          return;
+        }
         // The whole body is here: send it with its exact length, head and body in one Buffer.
         const head = this.#head!;
         this.#head = null;
@@ -360,6 +367,7 @@ class Framer {
     }
   }
 
+  /** Switches a buffering message to chunked: head and what was buffered, in one Buffer. */
   #toChunked(): void {
     const head = this.#head! + 'transfer-encoding: chunked\r\n\r\n';
     this.#head = null;
@@ -367,6 +375,10 @@ class Framer {
     const chunks = this.#chunks;
     this.#chunks = [];
     const size = this.#buffered;
+    if (size === 0) {
+      this.#out(latin1(head)); // nothing buffered: no zero-size chunk, that would end the body
+      return;
+    }
     // Head, size line, buffered data and CRLF in one Buffer: the buffered data is small.
     const text = head + size.toString(16) + '\r\n';
     const buf = Buffer.allocUnsafe(text.length + size + 2);
@@ -410,6 +422,11 @@ class Framer {
     chunk.copy(buf, hl);
     this.#out(buf);
   }
+}
+
+function hasFields(h: Headers): boolean {
+  for (const _ in h) return true;
+  return false;
 }
 
 /** Trailer fields (RFC 9112 §7.1.2), minus the ones that may not be trailers. */

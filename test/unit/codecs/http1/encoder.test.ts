@@ -206,6 +206,20 @@ test('unknown length over bufferSize switches to chunked; large chunks are not c
   assert.ok(text.endsWith('\r\n0\r\nX-Sum: 1\r\n\r\n'));
 });
 
+test('trailers at the end of a buffered body switch it to chunked instead of being lost', () => {
+  const c = capture();
+  const enc = createResponseEncoder(c.out);
+  enc.start({ status: 200 }, -1, 'POST', true);
+  enc.body(b('data'));
+  enc.end({ 'grpc-status': '0' });
+  assert.is(c.text(), 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4\r\ndata\r\n0\r\ngrpc-status: 0\r\n\r\n');
+  const c2 = capture();
+  const enc2 = createResponseEncoder(c2.out);
+  enc2.start({ status: 200 }, -1, 'POST', true);
+  enc2.end({ 'grpc-status': '0' });
+  assert.is(c2.text(), 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n0\r\ngrpc-status: 0\r\n\r\n');
+});
+
 test('content-length exceeded or not reached throws ProtocolError', () => {
   const enc = createRequestEncoder(() => {});
   enc.start({ method: 'POST', path: '/', headers: { host: 'a' } }, 3);
