@@ -9,6 +9,8 @@ export class ReplaceMessage extends ReplaceEvent {
   readonly #maxBodySize: number;
   #head: object | null = null;
   #body: Data | null = null;
+  /** Ended the stream with BufferOverflow: the rest of it is dropped. */
+  #overflowed = false;
 
   constructor(replacement: Replacement, maxBodySize: number) {
     super(Kind.MessageEnd, replacement);
@@ -21,6 +23,7 @@ export class ReplaceMessage extends ReplaceEvent {
     return 'replaceMessage';
   }
   protected override process(evt: Event): void {
+    if (this.#overflowed) return;
     switch (evt.kind) {
       case Kind.MessageStart:
         this.#head = evt.head;
@@ -30,6 +33,7 @@ export class ReplaceMessage extends ReplaceEvent {
         if (this.#body === null) break;
         if (this.#body.size + evt.size > this.#maxBodySize) {
           this.#body = null;
+          this.#overflowed = true;
           this.error('BufferOverflow', `replaceMessage: body over ${this.#maxBodySize} bytes`);
           return;
         }
