@@ -194,6 +194,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
 
   // Upgrade / CONNECT: requests only.
   #held: Buffer[] = [];
+  #queue: Buffer[] = []; // write() calls made from inside sink callbacks
 
   // Response side: methods of the requests in flight (FIFO).
   #methods: string[] = [];
@@ -218,26 +219,36 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
   }
 
   write(chunk: Buffer): void {
+    if (this.#running) {
+      // write() from inside a sink callback: after the current chunk, in order.
+      this.#queue.push(chunk);
+      return;
+    }
+    this.#running = true;
+    try {
+      this.#write(chunk);
+      while (this.#queue.length) this.#write(this.#queue.shift()!);
+    } finally {
+      this.#running = false;
+      this.#queue.length = 0;
+    }
+    if (this.#held.length && this.#state !== State.AwaitTunnel) this.#drainHeld();
+  }
+
+  #write(chunk: Buffer): void {
     const state = this.#state;
     if (state === State.Tunnel) {
       if (chunk.length) this.#sink.onTunnel(chunk);
       return;
     }
     if (state === State.Dead || this.#eof || chunk.length === 0) return;
-    if (state === State.AwaitTunnel || this.#running) {
-      // Held until acceptTunnel; a write() from inside a callback is queued the same way.
-      this.#held.push(chunk);
+    if (state === State.AwaitTunnel) {
+      this.#held.push(chunk); // until acceptTunnel
       return;
     }
-    this.#running = true;
-    try {
-      if (this.#pendLen > 0) this.#resume(chunk);
-      else this.#run(chunk, 0);
-    } finally {
-      this.#running = false;
-      this.#winBuf = null;
-    }
-    if (this.#held.length && this.#state !== State.AwaitTunnel) this.#drainHeld();
+    if (this.#pendLen > 0) this.#resume(chunk);
+    else this.#run(chunk, 0);
+    this.#winBuf = null; // the caller may reuse its buffer once write() returns
   }
 
   end(): void {

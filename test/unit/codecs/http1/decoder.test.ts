@@ -104,6 +104,21 @@ test('CONNECT with a body waits for the body before the tunnel', () => {
   assert.equal(rec.events.slice(1), [{ body: 'xy' }, { end: null }, { tunnel: 'z' }]);
 });
 
+test('write() from inside a callback is processed after the current chunk, in order', () => {
+  const rec = new Recorder<RequestHead>();
+  const dec = createRequestDecoder(rec);
+  let once = true;
+  rec.onEndHook = () => {
+    if (once) {
+      once = false;
+      dec.write(b('LATER'));
+    }
+  };
+  dec.write(b('GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nFIRST'));
+  dec.acceptTunnel(true);
+  assert.equal(rec.events.slice(2), [{ tunnel: 'FIRSTLATER' }]);
+});
+
 test('response FIFO: HEAD then GET; 100 does not consume a method', () => {
   const rec = new Recorder<ResponseHead>();
   const dec = createResponseDecoder(rec);
