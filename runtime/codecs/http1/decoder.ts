@@ -615,24 +615,21 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
       }
       let c = src[off + p]!;
       if (c === SP || c === HTAB) return this.#fieldError('obs-fold in header'); // RFC 9112 §5.2
+      // The loops test one table entry per byte; what stopped them is looked at afterwards.
       let q = p;
-      while (c !== COLON) {
-        if (TOKEN[c] !== 1) return this.#fieldError(c === LF ? 'bare LF' : 'invalid header name');
-        c = src[off + ++q]!;
-      }
+      while (TOKEN[c] === 1) c = src[off + ++q]!;
       // No whitespace is allowed between name and colon (RFC 9112 §5.1): it is not a tchar.
+      if (c !== COLON) return this.#fieldError(c === LF ? 'bare LF' : 'invalid header name');
       if (q === p) return this.#fieldError('empty header name');
       let v = q + 1;
       c = src[off + v]!;
       while (c === SP || c === HTAB) c = src[off + ++v]!;
       let k = v;
-      let last = v;
-      while (c !== CR) {
-        if (FIELD_VALUE[c] !== 1) return this.#fieldError(c === LF ? 'bare LF' : 'invalid header value');
-        if (c !== SP && c !== HTAB) last = k + 1;
-        c = src[off + ++k]!;
-      }
+      while (FIELD_VALUE[c] === 1) c = src[off + ++k]!;
+      if (c !== CR) return this.#fieldError(c === LF ? 'bare LF' : 'invalid header value');
       if (src[off + k + 1] !== LF) return this.#fieldError('bare CR');
+      let last = k; // trailing OWS is not part of the value (RFC 9112 §5)
+      while (last > v && ((c = src[off + last - 1]!) === SP || c === HTAB)) last--;
       const name = text.slice(p, q);
       const value = text.slice(v, last);
       raw.push(name, value);
@@ -802,19 +799,13 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     const off = this.#srcOff;
     let i = at;
     let c = src[off + i]!;
-    while (c !== SP) {
-      if (TOKEN[c] !== 1) return this.#fail(400, c === LF ? 'bare LF' : 'invalid method');
-      c = src[off + ++i]!;
-    }
-    if (i === at) return this.#fail(400, 'invalid method');
+    while (TOKEN[c] === 1) c = src[off + ++i]!;
+    if (c !== SP || i === at) return this.#fail(400, c === LF ? 'bare LF' : 'invalid method');
     const method = internMethod(text, at, i - at, src, off);
     let j = i + 1;
     c = src[off + j]!;
-    while (c !== SP) {
-      if (TARGET[c] !== 1) return this.#fail(400, c === LF ? 'bare LF' : 'invalid request-target');
-      c = src[off + ++j]!;
-    }
-    if (j === i + 1) return this.#fail(400, 'invalid request-target');
+    while (TARGET[c] === 1) c = src[off + ++j]!;
+    if (c !== SP || j === i + 1) return this.#fail(400, c === LF ? 'bare LF' : 'invalid request-target');
     const path = text.slice(i + 1, j);
     const v = j + 1;
     let protocol: string;
