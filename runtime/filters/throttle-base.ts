@@ -69,8 +69,10 @@ class QuotaWaiters {
     this.#timer = null;
     const q = this.queue;
     while (q.length > 0) {
-      if (!q[0]!.drain(this.quota)) break;
-      q.shift();
+      const w = q[0]!;
+      if (!w.drain(this.quota)) break;
+      // What drain() output may have ended that stream, which then left the queue itself.
+      if (q[0] === w) q.shift();
     }
     this.#arm();
   }

@@ -135,6 +135,21 @@ test('throttleConcurrency: a waiting stream that ends gives nothing back and lea
   assert.is(layout.live, 0);
 });
 
+test('throttleMessageRate: a stream ended by what it outputs while draining leaves the queue cleanly', async () => {
+  const quota = new Quota(0, { per: 15, produce: 1 });
+  // The first stream's output shuts it down (as a finished response would); the second must
+  // still get its turn.
+  const layout = pipeline(($) => $.throttleMessageRate(quota));
+  const a = run(layout);
+  const b = run(layout);
+  a.p.output = { input: () => a.p.shutdown() };
+  feed(a.p, messageEvents({}, 'a'));
+  feed(b.p, messageEvents({}, 'b'));
+  await b.out.until((c) => c.events.length === 3, 1000);
+  assert.ok(a.p.ended);
+  b.p.shutdown();
+});
+
 test('throttle*: bad arguments are ConfigErrors', async () => {
   let err = await configError('pipeline(($) => $.throttleMessageRate(10));');
   assert.is(err.code, 'ConfigInvalid');
