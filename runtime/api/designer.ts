@@ -58,7 +58,8 @@ import { callerLocation } from './where.ts';
 export type Ctx<C> = C & { readonly inbound: InboundInfo };
 type MaybeAsync<T> = T | Promise<T>;
 /** What callbacks may return to emit: events, Messages, arrays of them, or nothing. */
-export type Output = Event | Message | null | undefined | void | readonly (Event | Message | null | undefined)[];
+/** (A string is emitted as Data, as emit() in runtime/engine/result.ts does.) */
+export type Output = Event | Message | string | null | undefined | void | readonly (Event | Message | string | null | undefined)[];
 
 export type Sub<C extends object> = ((d: Designer<C>) => unknown) | PipelineLayout<C>;
 /** A branch() condition: a function of the context (and the first event), or a constant. */

@@ -46,7 +46,7 @@ test('replaceMessage: can answer with a StreamEnd or several messages', () => {
 test('replaceMessageEnd, replaceData (string and array results), replaceStreamEnd', () => {
   const l = pipeline(($) =>
     $.replaceMessageEnd(() => new MessageEnd({ t: 'x' }))
-      .replaceData(((d: Data) => (d.toString() === 'split' ? ['sp', 'lit'] : d.toString() + '+')) as any)
+      .replaceData((d) => (d.toString() === 'split' ? ['sp', 'lit'] : d.toString() + '+'))
       .replaceStreamEnd((e) => [new Data(`bye ${e.error}`), new StreamEnd()]),
   );
   const { p, out } = run(l);

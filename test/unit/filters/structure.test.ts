@@ -5,14 +5,13 @@ import * as assert from 'uvu/assert';
 import { pipeline } from '../../../runtime/api/pipy.ts';
 import { feed, messageEvents, run, Data, Message, StreamEnd } from '../../helpers/flow.ts';
 
-// replace* callbacks may return strings (emitted as Data); the Output type does not say so yet.
-const tag = (t: string) => pipeline(($) => $.replaceData(((d: Data) => `${t}:${d.toString()}`) as any));
+const tag = (t: string) => pipeline(($) => $.replaceData((d) => `${t}:${d.toString()}`));
 
 test('branch: the first condition that holds picks the sub-pipeline, at the first event', () => {
   const l = pipeline<{ k: string }>(($) =>
     $.branch(
       (ctx) => ctx.k === 'a', tag('A'),
-      (ctx, evt) => ctx.k === 'b' && evt.kind === 0, ($) => $.replaceData(((d: Data) => `B:${d.toString()}`) as any),
+      (ctx, evt) => ctx.k === 'b' && evt.kind === 0, ($) => $.replaceData((d) => `B:${d.toString()}`),
       tag('default'),
     ),
   );
