@@ -1,0 +1,243 @@
+// Operating the gateway: reload when the watched config changes (valid: takes effect, in-flight
+// requests finish; invalid: refused with resource/field/reason, old config keeps serving),
+// SIGHUP, the access log (configured fields), /metrics, the embedded demo of `sluice gateway`
+// without arguments, a config refused at start, TCPRoute and TLSRoute passthrough by SNI.
+
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import net from 'node:net';
+import tls from 'node:tls';
+import { startSluice, freePort } from '../helpers/sluice.ts';
+import { spawnSync } from 'node:child_process';
+import { binSluice, distRoot } from '../helpers/sluice.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEcho, startGateway, request, backend, metricsText, sleep, GATEWAY, GW, SL, type Echo } from '../helpers/gateway.ts';
+
+const t = suite('gateway: reload, logs, metrics, demo, TCP/TLS');
+
+let a: Echo, b: Echo;
+
+t.before(async () => {
+  [a, b] = await Promise.all([startEcho('a'), startEcho('b')]);
+});
+t.after(async () => {
+  await Promise.all([a, b].map((e) => e?.close()));
+});
+
+const routeTo = (name: string, extra = '') => `---
+${GW}
+kind: HTTPRoute
+metadata: { name: r }
+spec:
+  parentRefs: [{ name: gw }]
+  rules:
+    - backendRefs: [{ name: ${name} }]
+${extra}`;
+
+async function until(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await sleep(50);
+  }
+}
+
+t('reload: a valid change takes effect, an invalid one is refused and the old config serves', async () => {
+  const base = GATEWAY + backend('a', a.addr) + backend('b', b.addr);
+  const gw = await startGateway(base + routeTo('a'));
+  try {
+    assert.is((await request(gw.port, { path: '/x' })).echo?.endpoint, 'a');
+    // A slow request in flight across the reload still completes on the old config.
+    const inflight = request(gw.port, { path: '/slow', headers: { 'x-echo-delay': '700' } });
+    await sleep(100);
+    gw.write(base + routeTo('b'));
+    await until(async () => (await request(gw.port, { path: '/x' })).echo?.endpoint === 'b', 5000, 'new config serving');
+    const old = await inflight;
+    assert.is(old.status, 200);
+    assert.is(old.echo?.endpoint, 'a');
+    // Invalid: an unknown field. The error names resource, field path and reason.
+    gw.write(base + routeTo('a').replace('backendRefs:', 'backendRefz:'));
+    await gw.run.waitFor(/reload failed, still serving the previous script: .*HTTPRoute default\/r: spec\.rules\[0\]\.backendRefz: unknown field/, 5000);
+    for (let i = 0; i < 3; i++) assert.is((await request(gw.port, { path: '/x' })).echo?.endpoint, 'b');
+    // SIGHUP after fixing the file by hand (watch disabled in spirit: the signal alone reloads).
+    gw.write(base + routeTo('a'));
+    gw.run.proc.kill('SIGHUP');
+    await until(async () => (await request(gw.port, { path: '/x' })).echo?.endpoint === 'a', 5000, 'reloaded by SIGHUP');
+  } finally {
+    await gw.stop();
+  }
+});
+
+t('access log: one JSON line per request with the configured fields; metrics per route', async () => {
+  const settings = `---
+${SL}
+kind: GatewaySettings
+metadata: { name: settings }
+spec:
+  accessLog: { fields: [method, path, status, route, backend, trace_id] }
+`;
+  const gw = await startGateway(GATEWAY + backend('a', a.addr) + routeTo('a') + settings);
+  try {
+    await request(gw.port, { path: '/logged?x=1', headers: { traceparent: '00-11111111111111111111111111111111-2222222222222222-01' } });
+    const m = await gw.run.waitFor(/\{"method":"GET","path":"\/logged\?x=1"[^\n]*\}/, 3000);
+    const line = JSON.parse(m[0]);
+    assert.equal(line, { method: 'GET', path: '/logged?x=1', status: 200, route: 'default/r', backend: 'default/a', trace_id: '11111111111111111111111111111111' });
+    const text = await metricsText(gw.run.adminPort);
+    assert.match(text, /sluice_gateway_requests_total\{route="default\/r",backend="default\/a",class="2xx"\} 1/);
+    assert.match(text, /sluice_gateway_request_duration_seconds_count\{route="default\/r"\} 1/);
+    assert.match(text, /sluice_gateway_upstream_duration_seconds_bucket\{backend="default\/a",le="\+Inf"\} 1/);
+  } finally {
+    await gw.stop();
+  }
+});
+
+t('sluice gateway without a config serves the embedded demo and prints where to send requests', async () => {
+  const [p, pa, pb] = await Promise.all([freePort(), freePort(), freePort()]);
+  const run = await startSluice(['gateway', '--admin-port=0'], { env: { SLUICE_GATEWAY_DEMO_PORTS: `${p},${pa},${pb}` }, ready: new RegExp(`listening on 127.0.0.1:${pb}`) });
+  try {
+    assert.match(run.log(), new RegExp(`curl -s http://127.0.0.1:${p}/a/hello`));
+    const ra = await request(p, { path: '/a/hello' });
+    assert.is(ra.status, 200);
+    assert.is(ra.headers['x-backend'], 'demo-a');
+    const rb = await request(p, { path: '/anything', headers: { 'x-backend': 'b' } });
+    assert.is(rb.headers['x-backend'], 'demo-b');
+    const rr = await request(p, { path: '/old' });
+    assert.is(rr.status, 301);
+    const split = { 'demo-a': 0, 'demo-b': 0 } as Record<string, number>;
+    for (let i = 0; i < 40; i++) {
+      const r = await request(p, { path: '/' });
+      assert.is(r.headers['x-served-by'], 'sluice-gateway');
+      assert.match(r.text, /"x-gateway-demo": "yes"/);
+      split[r.headers['x-backend'] as string]!++;
+    }
+    assert.ok(split['demo-a']! > split['demo-b']!, `80/20 split: ${JSON.stringify(split)}`);
+  } finally {
+    await run.stop('SIGKILL');
+  }
+});
+
+t('an invalid config is refused at start with the resource, field path and reason', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-gw-bad-'));
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, GATEWAY.replace('${PORT}', '1') + backend('a', '127.0.0.1:1') + routeTo('a').replace('rules:', 'rules:\n    - matches: [{ path: { type: Glob, value: /x } }]\n      backendRefs: [{ name: a }]'));
+  const r = spawnSync(process.execPath, [binSluice, 'gateway', file, '--admin-port=-1'], { env: { ...process.env, SLUICE_DIST: distRoot }, encoding: 'utf8', timeout: 15000 });
+  assert.is.not(r.status, 0);
+  assert.match(r.stderr + r.stdout, /HTTPRoute default\/r: spec\.rules\[0\]\.matches\[0\]\.path\.type: expected one of Exact, PathPrefix, RegularExpression, got 'Glob'/);
+});
+
+/** A plain TCP server recording the first bytes of each connection, answering `name`. */
+async function tcpServer(name: string): Promise<{ port: number; firsts: Buffer[]; close(): Promise<void> }> {
+  const firsts: Buffer[] = [];
+  const socks = new Set<net.Socket>();
+  const s = net.createServer((c) => {
+    socks.add(c);
+    c.once('data', (d) => {
+      firsts.push(d);
+      c.end(`${name}\n`);
+    });
+    c.on('error', () => {});
+    c.on('close', () => socks.delete(c));
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return {
+    port: (s.address() as net.AddressInfo).port,
+    firsts,
+    close: () =>
+      new Promise((r) => {
+        for (const c of socks) c.destroy();
+        s.close(() => r());
+      }),
+  };
+}
+
+function tcpExchange(port: number, send: string | Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(port, '127.0.0.1', () => c.write(send));
+    let out = '';
+    c.on('data', (d) => (out += d));
+    c.on('end', () => resolve(out));
+    c.on('close', () => resolve(out));
+    c.on('error', reject);
+  });
+}
+
+/** A real ClientHello for `servername`, captured from node:tls against a plain TCP server. */
+async function clientHello(servername: string): Promise<Buffer> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const got = new Promise<Buffer>((resolve) => srv.once('connection', (c) => c.once('data', (d) => (resolve(d), c.destroy()))));
+  const s = tls.connect({ host: '127.0.0.1', port: (srv.address() as net.AddressInfo).port, servername, rejectUnauthorized: false });
+  s.on('error', () => {});
+  const hello = await got;
+  s.destroy();
+  srv.close();
+  return hello;
+}
+
+/** Sends a ClientHello for `servername` through the gateway; the backend (not TLS) answers its name in clear. */
+async function sniExchange(port: number, servername: string): Promise<string> {
+  const hello = await clientHello(servername);
+  return tcpExchange(port, hello);
+}
+
+t('TCPRoute forwards bytes; TLSRoute passthrough routes by SNI', async () => {
+  const [tcpA, sniA, sniW, sniDefault] = await Promise.all([tcpServer('tcp-a'), tcpServer('sni-a'), tcpServer('sni-wild'), tcpServer('sni-default')]);
+  const [tcpPort, tlsPort] = await Promise.all([freePort(), freePort()]);
+  const config = (httpPort: number) => `${GW}
+kind: Gateway
+metadata: { name: gw }
+spec:
+  addresses: [{ value: 127.0.0.1 }]
+  listeners:
+    - { name: http, port: ${httpPort}, protocol: HTTP }
+    - { name: tcp, port: ${tcpPort}, protocol: TCP }
+    - { name: tls, port: ${tlsPort}, protocol: TLS, tls: { mode: Passthrough } }
+${backend('tcp-a', `127.0.0.1:${tcpA.port}`)}${backend('sni-a', `127.0.0.1:${sniA.port}`)}${backend('sni-wild', `127.0.0.1:${sniW.port}`)}${backend('sni-default', `127.0.0.1:${sniDefault.port}`)}---
+${GW}
+kind: TCPRoute
+metadata: { name: tcp }
+spec:
+  parentRefs: [{ name: gw, sectionName: tcp }]
+  rules: [{ backendRefs: [{ name: tcp-a }] }]
+---
+${GW}
+kind: TLSRoute
+metadata: { name: exact }
+spec:
+  parentRefs: [{ name: gw, sectionName: tls }]
+  hostnames: [a.example.com]
+  rules: [{ backendRefs: [{ name: sni-a }] }]
+---
+${GW}
+kind: TLSRoute
+metadata: { name: wild }
+spec:
+  parentRefs: [{ name: gw, sectionName: tls }]
+  hostnames: ["*.example.com"]
+  rules: [{ backendRefs: [{ name: sni-wild }] }]
+---
+${GW}
+kind: TLSRoute
+metadata: { name: fallback }
+spec:
+  parentRefs: [{ name: gw, sectionName: tls }]
+  rules: [{ backendRefs: [{ name: sni-default }] }]
+`;
+  const gw = await startGateway(config);
+  try {
+    assert.is(await tcpExchange(tcpPort, 'hello'), 'tcp-a\n');
+    assert.is(tcpA.firsts[0]?.toString(), 'hello');
+    assert.match(await sniExchange(tlsPort, 'a.example.com'), /sni-a/);
+    assert.match(await sniExchange(tlsPort, 'b.example.com'), /sni-wild/);
+    assert.match(await sniExchange(tlsPort, 'other.test'), /sni-default/);
+    // The backend got the ClientHello untouched (a TLS handshake record).
+    assert.is(sniA.firsts[0]?.[0], 22);
+  } finally {
+    await gw.stop();
+    await Promise.all([tcpA, sniA, sniW, sniDefault].map((s) => s.close()));
+  }
+});
+
+t.run();
