@@ -12,7 +12,7 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
-import { log, setLogLevel, setLogPrefix, type LogLevel } from '../engine/log.ts';
+import { Levels, log, setLogLevel, setLogPrefix, type LogLevel } from '../engine/log.ts';
 import { SluiceError } from '../engine/errors.ts';
 import { Worker } from '../loader/worker.ts';
 import { startAdmin, type AdminSource } from '../admin/server.ts';
@@ -65,6 +65,7 @@ function parseRunOptions(values: Record<string, string | boolean | undefined>): 
     logLevel: ((values['log-level'] as string | undefined) ?? 'info') as LogLevel,
     drainTimeout: num('drain-timeout', 10, 0),
   };
+  if (!(opts.logLevel in Levels)) throw new SluiceError('UsageError', `--log-level expects error, warn, info or debug, got '${opts.logLevel}'`);
   setLogLevel(opts.logLevel);
   return opts;
 }
@@ -90,7 +91,14 @@ export async function main(argv: string[]): Promise<number> {
     const { checkScript } = await import('./check.ts');
     return checkScript(argv.slice(1));
   }
-  const { values, positionals } = parseArgs({ args: argv, options: OPTION_SPEC, allowPositionals: true, strict: true });
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTION_SPEC, allowPositionals: true, strict: true });
+  } catch (err) {
+    // node:util's messages are clear; the exit status must say "usage" (2), like no arguments.
+    throw new SluiceError('UsageError', `${(err as Error).message}\nRun 'sluice --help' for the options.`);
+  }
+  const { values, positionals } = parsed;
   if (values.version) {
     console.log(VERSION);
     return 0;

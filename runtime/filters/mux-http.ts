@@ -319,6 +319,9 @@ export class MuxHTTP extends JointFilter {
       case Kind.StreamEnd:
         if (this.#session && this.#status !== 0) this.#session.endTunnel(evt);
         else if (this.#held) this.#held.push(evt);
+        // An error before any request (a script callback upstream of us threw) ends the
+        // stream here: passed on, demuxHTTP answers it (500 for RuntimeError).
+        else if (this.#pool === null && evt.error) this.#finish(evt);
         return;
     }
     if (this.#held !== null) this.#held.push(evt);

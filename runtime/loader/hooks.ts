@@ -8,6 +8,7 @@
 //    generation, so the whole script graph is evaluated afresh while Sluice itself is not.
 
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { stripTypes } from './strip.ts';
 
 const apiURL = new URL('../../pipelines/api/index.js', import.meta.url).href;
@@ -50,7 +51,7 @@ export async function load(url: string, context: LoadContext, next: NextLoad) {
   const path = url.split('?')[0]!;
   if (url.startsWith('file:') && (path.endsWith('.ts') || path.endsWith('.mts'))) {
     const source = await readFile(new URL(path), 'utf8');
-    return { format: 'module', source: stripTypes(source), shortCircuit: true };
+    return { format: 'module', source: stripTypes(source, fileURLToPath(path)), shortCircuit: true };
   }
   return next(url, context);
 }

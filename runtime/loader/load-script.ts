@@ -56,12 +56,28 @@ async function doLoad(path: string): Promise<LoadScope> {
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const e = err as Error;
-    // Syntax errors carry the location in the stack's first line (file:line).
-    const loc = /file:\/\/[^\s)]+:\d+(?::\d+)?/.exec(e.stack ?? '')?.[0]?.replace(/\?sluice-gen=\d+/, '') ?? file;
-    throw new ConfigError(`script failed to load: ${e.name}: ${e.message}`, loc.replace('file://', ''));
+    // The type stripper puts `file:line:col: ` first in its messages; V8's syntax and load
+    // errors carry the location in the stack (the script's own frames, not Sluice's).
+    const stripped = /^(\/[^\n]*?:\d+:\d+): ([^]*)$/.exec(e.message ?? '');
+    if (stripped) throw new ConfigError(`script failed to load: ${e.name}: ${stripped[2]}`, stripped[1]);
+    const loc = scriptFrame(e.stack ?? '') ?? file;
+    throw new ConfigError(`script failed to load: ${e.name}: ${e.message}`, loc);
   } finally {
     endLoad();
   }
   if (scope.listeners.length === 0) throw new ConfigError('the script declares no listener (pipy.listen)', file);
   return scope;
+}
+
+const runtimeRoot = new URL('../../', import.meta.url).href;
+
+/** The first file:line in a stack that is the user's (not Sluice's, not node's). */
+function scriptFrame(stack: string): string | null {
+  const re = /(file:\/\/[^\s)]+?)(?:\?[^\s):]*)?:(\d+)(?::(\d+))?/g;
+  for (let m = re.exec(stack); m; m = re.exec(stack)) {
+    const url = m[1]!;
+    if (url.startsWith(runtimeRoot) || url.includes('/node_modules/')) continue;
+    return `${url.replace('file://', '')}:${m[2]}${m[3] ? `:${m[3]}` : ''}`;
+  }
+  return null;
 }

@@ -20,6 +20,24 @@ if (typeof builtin === 'function') {
 
 export const stripperName = typeof builtin === 'function' ? 'node:module.stripTypeScriptTypes' : 'amaro';
 
-export function stripTypes(code: string): string {
-  return strip(code);
+/**
+ * Strips types; a syntax error comes back as a SyntaxError whose message starts with
+ * `file:line:col: ` (amaro reports the position in fields, Node's stripper in its text), so
+ * the loader can say where the script is broken.
+ */
+export function stripTypes(code: string, file = '<script>'): string {
+  try {
+    return strip(code);
+  } catch (err) {
+    const e = err as { message?: string; startLine?: number; startColumn?: number };
+    const message = String(e.message ?? err);
+    let line = e.startLine;
+    let col = e.startColumn;
+    if (line === undefined) {
+      const m = /\[(\d+):(\d+)\]/.exec(message);
+      if (m) [line, col] = [Number(m[1]), Number(m[2])];
+    }
+    const first = message.split('\n').find((l) => l.trim() !== '')?.replace(/^\s*x\s+/, '').trim() ?? message;
+    throw new SyntaxError(line !== undefined ? `${file}:${line}:${col ?? 0}: ${first}` : `${file}: ${first}`);
+  }
 }
