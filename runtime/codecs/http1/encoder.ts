@@ -34,6 +34,7 @@ const Mode = {
   Buffer: 3, // length unknown: buffer up to bufferSize, then chunked
   Chunked: 4,
   Tunnel: 5, // 101, 2xx to CONNECT: body bytes pass raw
+  UntilClose: 6, // length unknown and the connection closes after: body bytes pass raw
 } as const;
 type Mode = (typeof Mode)[keyof typeof Mode];
 
@@ -241,6 +242,7 @@ class Framer {
   #chunks: Buffer[] = [];
   #buffered = 0;
   #omitZeroLength = false;
+  #closeDelimited = false;
 
   constructor(out: (buf: Buffer) => void, bufferSize: number) {
     this.#out = out;
@@ -273,7 +275,12 @@ class Framer {
   }
 
   /** Length-less message with content-length omitted when nothing arrives (`omitZero`). */
-  buffer(head: string, omitZero: boolean): void {
+  /**
+   * `closeDelimited`: if the body outgrows the buffer, end it by closing the connection
+   * instead of chunking (RFC 9112 §6.3 ¶8) - the one framing an HTTP/1.0 client can read.
+   */
+  buffer(head: string, omitZero: boolean, closeDelimited = false): void {
+    this.#closeDelimited = closeDelimited;
     this.#mode = Mode.Buffer;
     this.#head = head;
     this.#buffered = 0;
@@ -311,6 +318,7 @@ class Framer {
         this.#chunk(chunk);
         return;
       case Mode.Tunnel:
+      case Mode.UntilClose:
         this.#out(chunk);
         return;
       case Mode.Idle:
@@ -332,7 +340,7 @@ class Framer {
         return;
       }
       case Mode.Buffer: {
-        if (trailers !== null && hasFields(trailers)) {
+        if (trailers !== null && hasFields(trailers) && !this.#closeDelimited) {
           // Trailers need chunked framing (RFC 9112 §7.1.2); dropping them (allowed by
           // RFC 9110 §6.5.1) would lose e.g. gRPC status.
           this.#toChunked();
@@ -369,12 +377,25 @@ class Framer {
 
   /** Switches a buffering message to chunked: head and what was buffered, in one Buffer. */
   #toChunked(): void {
-    const head = this.#head! + 'transfer-encoding: chunked\r\n\r\n';
-    this.#head = null;
-    this.#mode = Mode.Chunked;
     const chunks = this.#chunks;
     this.#chunks = [];
     const size = this.#buffered;
+    if (this.#closeDelimited) {
+      const head = this.#head! + '\r\n';
+      this.#head = null;
+      this.#mode = Mode.UntilClose;
+      const buf = Buffer.allocUnsafe(head.length + size);
+      let off = latin1Write.call(buf, head, 0, head.length);
+      for (const c of chunks) {
+        c.copy(buf, off);
+        off += c.length;
+      }
+      this.#out(buf);
+      return;
+    }
+    const head = this.#head! + 'transfer-encoding: chunked\r\n\r\n';
+    this.#head = null;
+    this.#mode = Mode.Chunked;
     if (size === 0) {
       this.#out(latin1(head)); // nothing buffered: no zero-size chunk, that would end the body
       return;
@@ -516,7 +537,7 @@ class Http1ResponseEncoder implements ResponseEncoder {
     if (tunnel) f.tunnel(s + '\r\n');
     else if (noBody) f.noBody(s + '\r\n');
     else if (length >= 0) f.length(s, length, false);
-    else f.buffer(s, false);
+    else f.buffer(s, false, !keepAlive);
   }
 
   body(chunk: Buffer): void {

@@ -338,6 +338,26 @@ test('keepAlive false adds connection: close', () => {
   assert.is(c.outs.length, 1);
 });
 
+test('unknown length on a closing connection: close-delimited, not chunked (HTTP/1.0 safe)', () => {
+  const c = capture();
+  const enc = createResponseEncoder(c.out, { bufferSize: 4 });
+  enc.start({ status: 200 }, -1, 'GET', false);
+  enc.body(b('abc'));
+  enc.body(b('defgh'));
+  const big = Buffer.alloc(5000, 0x7a);
+  enc.body(big);
+  enc.end(null);
+  assert.is(c.outs[1], big);
+  assert.is(c.text(), 'HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nabcdefgh' + 'z'.repeat(5000));
+  // Small enough to buffer: still a content-length.
+  const c2 = capture();
+  const enc2 = createResponseEncoder(c2.out);
+  enc2.start({ status: 200 }, -1, 'GET', false);
+  enc2.body(b('abc'));
+  enc2.end(null);
+  assert.is(c2.text(), 'HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 3\r\n\r\nabc');
+});
+
 test('a small response with a buffered body is one Buffer', () => {
   const c = capture();
   const enc = createResponseEncoder(c.out);
