@@ -36,8 +36,10 @@ export function dispatch<T, A>(source: Pausable | null, self: T, fn: (this: T, a
     fn.call(self, arg);
   } finally {
     depth--;
-    currentInput = saved;
+    // Flush before restoring: a full writer pauses `currentInput`, which must still be the
+    // source whose data filled it (restored first, it was always null here: no back-pressure).
     if (depth === 0) flushAll();
+    currentInput = saved;
   }
 }
 
