@@ -465,7 +465,7 @@ export class Designer<C extends object = {}> {
    * `pipeline()` layout: `$.fork(mirror)`.
    */
   fork(init?: PipelineLayout<any> | ((ctx: Ctx<C>) => unknown) | object | string | number | boolean | null, initForInline?: ((ctx: Ctx<C>) => unknown) | object | string | number | boolean | null): this {
-    this.#where('fork');
+    // As in Pipy, a function here is `init`, never a builder: builders go in .to().
     if (init instanceof PipelineLayout) return this.#add(new Fork(initForInline, init), 'fork');
     if (initForInline !== undefined) throw new ConfigError('a second argument is only taken after an inline pipeline() layout', this.#where('fork'));
     return this.#add(new Fork(init, null), 'fork');
