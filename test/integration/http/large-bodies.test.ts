@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { startUpstream, type Upstream } from '../../helpers/sluice.ts';
-import { serveScript, rss } from '../../helpers/http.ts';
+import { RawClient, metric, serveScript, rss } from '../../helpers/http.ts';
 import { CHUNK, MB, expectedHash, sampleRss, writeChunks } from '../../helpers/bulk.ts';
 import type { Running } from '../../helpers/sluice.ts';
 
@@ -106,6 +106,20 @@ test('50 MB upload with content-length', async () => {
   await s.stop();
   assert.is(r.text, `${N * CHUNK} ${WANT}`);
   assert.ok(s.max - base < 25 * MB, `RSS grew by ${((s.max - base) / MB).toFixed(1)} MB`);
+});
+
+test('pooling seen from /metrics: 10 sequential requests on one client connection, 1 upstream connect', async () => {
+  const before = await metric(proxy.adminPort, 'sluice_upstream_connects_total');
+  const c = await RawClient.connect(proxy.port);
+  try {
+    for (let i = 1; i <= 10; i++) {
+      c.write('GET /other HTTP/1.1\r\nHost: a\r\n\r\n');
+      await c.responses(i);
+    }
+  } finally {
+    c.destroy();
+  }
+  assert.is((await metric(proxy.adminPort, 'sluice_upstream_connects_total')) - before, 1);
 });
 
 test.run();
