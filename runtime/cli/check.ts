@@ -10,12 +10,13 @@ const require = createRequire(import.meta.url);
 const apiTypes = join(dirname(fileURLToPath(import.meta.url)), '../../pipelines/api/index.d.ts');
 
 export async function checkScript(args: string[]): Promise<number> {
-  if (args.length !== 1) {
-    process.stderr.write('usage: sluice check <script.ts | dir>\n');
+  if (args.length === 0) {
+    process.stderr.write('usage: sluice check <script.ts | dir>...\n');
     return 2;
   }
   const ts = require('typescript') as typeof import('typescript');
-  const file = scriptFile(args[0]!);
+  // Several scripts are checked in one compiler program (one start-up, shared API types).
+  const files = args.map((a) => scriptFile(a));
   const options: import('typescript').CompilerOptions = {
     noEmit: true,
     strict: true,
@@ -28,7 +29,7 @@ export async function checkScript(args: string[]): Promise<number> {
     typeRoots: [join(dirname(fileURLToPath(import.meta.url)), '../../../node_modules/@types')],
     paths: { sluice: [apiTypes] },
   };
-  const program = ts.createProgram([file], options);
+  const program = ts.createProgram(files, options);
   const diags = ts.getPreEmitDiagnostics(program);
   const host: import('typescript').FormatDiagnosticsHost = {
     getCanonicalFileName: (f) => f,
@@ -36,10 +37,11 @@ export async function checkScript(args: string[]): Promise<number> {
     getNewLine: () => '\n',
   };
   if (diags.length) {
-    process.stderr.write(ts.formatDiagnosticsWithColorAndContext(diags, host));
-    process.stderr.write(`\n${diags.length} error${diags.length > 1 ? 's' : ''} in ${file}\n`);
+    // Plain `file(line,col): error TSnnnn` lines when not on a terminal (CI logs, editors).
+    process.stderr.write(process.stderr.isTTY ? ts.formatDiagnosticsWithColorAndContext(diags, host) : ts.formatDiagnostics(diags, host));
+    process.stderr.write(`\n${diags.length} error${diags.length > 1 ? 's' : ''} in ${files.join(', ')}\n`);
     return 1;
   }
-  process.stdout.write(`${file}: ok\n`);
+  for (const file of files) process.stdout.write(`${file}: ok\n`);
   return 0;
 }

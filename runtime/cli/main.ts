@@ -26,7 +26,7 @@ const USAGE = `Sluice ${VERSION}: a programmable L7 proxy
 
 Usage:
   sluice <script.ts | dir>     run a pipeline script (a dir runs its main.ts)
-  sluice check <script.ts>     type-check a script against the scripting API
+  sluice check <script.ts>...  type-check scripts against the scripting API
   sluice gateway [config]      run the per-node gateway (built-in demo config without argument)
   sluice kernel up|down|status manage the eBPF companion (root)
 
