@@ -197,8 +197,10 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
   #queue: Buffer[] = []; // write() calls made from inside sink callbacks
 
   // Response side: methods of the requests in flight (FIFO).
-  #methods: string[] = [];
+  // A ring (power-of-two size) so that steady request/response traffic allocates nothing.
+  #methods: string[] = ['', '', '', '', '', '', '', ''];
   #methodsHead = 0;
+  #methodsSize = 0;
 
   constructor(sink: DecoderSink<H>, isRequest: boolean, limits?: Partial<Http1Limits>) {
     const l = normaliseLimits(limits);
@@ -215,7 +217,15 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
   }
 
   expect(method: string): void {
-    this.#methods.push(method);
+    let ring = this.#methods;
+    if (this.#methodsSize === ring.length) {
+      const grown: string[] = [];
+      for (let i = 0; i < ring.length; i++) grown.push(ring[(this.#methodsHead + i) & (ring.length - 1)]!);
+      for (let i = ring.length; i < ring.length * 2; i++) grown.push('');
+      this.#methods = ring = grown;
+      this.#methodsHead = 0;
+    }
+    ring[(this.#methodsHead + this.#methodsSize++) & (ring.length - 1)] = method;
   }
 
   write(chunk: Buffer): void {
@@ -891,12 +901,11 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     // 1xx other than 101 are interim: they answer no request on their own (RFC 9110 §15.2).
     const interim = status < 200 && status !== 101;
     let method = '';
-    if (!interim && this.#methodsHead < this.#methods.length) {
-      method = this.#methods[this.#methodsHead++]!;
-      if (this.#methodsHead === this.#methods.length) {
-        this.#methods.length = 0;
-        this.#methodsHead = 0;
-      }
+    if (!interim && this.#methodsSize > 0) {
+      const ring = this.#methods;
+      method = ring[this.#methodsHead]!;
+      this.#methodsHead = (this.#methodsHead + 1) & (ring.length - 1);
+      this.#methodsSize--;
     }
 
     if (this.#te !== TE_NONE) {

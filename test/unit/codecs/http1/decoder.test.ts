@@ -142,6 +142,22 @@ test('response: expect() may be called while earlier responses are in flight', (
   assert.equal(rec.events.at(-1), { tunnel: 'tunnel!' });
 });
 
+test('response FIFO keeps order when it grows past its ring size while wrapped', () => {
+  const rec = new Recorder<ResponseHead>();
+  const dec = createResponseDecoder(rec);
+  const methods = ['GET', 'HEAD', 'GET', 'HEAD', 'HEAD', 'GET', 'GET', 'HEAD', 'GET', 'HEAD', 'HEAD', 'GET', 'HEAD', 'GET', 'GET', 'HEAD', 'GET', 'HEAD', 'GET', 'GET'];
+  const res = b('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx');
+  for (let i = 0; i < 5; i++) dec.expect('GET');
+  for (let i = 0; i < 5; i++) dec.write(res); // head of the ring is now at 5
+  for (const m of methods) dec.expect(m);
+  for (let i = 0; i < methods.length; i++) {
+    dec.write(methods[i] === 'HEAD' ? b('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n') : res);
+  }
+  const lengths = rec.events.filter((e) => 'head' in e).map((e) => (e as { length: number }).length);
+  assert.equal(lengths, [1, 1, 1, 1, 1, ...methods.map((m) => (m === 'HEAD' ? 0 : 1))]);
+  assert.not.ok(rec.events.some((e) => 'error' in e));
+});
+
 test('response: read-until-close ends on end()', () => {
   const rec = new Recorder<ResponseHead>();
   const dec = createResponseDecoder(rec);
