@@ -845,9 +845,10 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
       if (this.#maxBodySize > 0 && length > this.#maxBodySize) return this.#fail(413, 'body too large');
     }
 
-    // Upgrade needs the field and the "upgrade" connection option (RFC 9110 §7.8); CONNECT
-    // always asks for a tunnel (RFC 9110 §9.3.6). Both wait for the response's verdict.
-    this.#tunnelNext = method === 'CONNECT' || (this.#hasUpgrade && this.#connUpgrade);
+    // Upgrade needs the field and the "upgrade" connection option, and is ignored in HTTP/1.0
+    // (RFC 9110 §7.8); CONNECT always asks for a tunnel (RFC 9110 §9.3.6). Both wait for the
+    // response's verdict.
+    this.#tunnelNext = method === 'CONNECT' || (this.#hasUpgrade && this.#connUpgrade && protocol === 'HTTP/1.1');
     const head = new RequestHead(method, path, protocol, raw) as H;
     this.#startBody(head, length);
   }

@@ -94,6 +94,14 @@ test('upgrade: end() while awaiting is applied after acceptTunnel(false)', () =>
   assert.equal(rec.events.at(-1), { error: [400, 'connection closed mid-message'] });
 });
 
+test('Upgrade in an HTTP/1.0 request is ignored (RFC 9110 §7.8)', () => {
+  const rec = new Recorder<RequestHead>();
+  const dec = createRequestDecoder(rec);
+  dec.write(b('GET / HTTP/1.0\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nGET /2 HTTP/1.0\r\n\r\n'));
+  assert.not.ok(dec.awaitingTunnel);
+  assert.is(rec.events.length, 4);
+});
+
 test('CONNECT with a body waits for the body before the tunnel', () => {
   const rec = new Recorder<RequestHead>();
   const dec = createRequestDecoder(rec);
