@@ -14,7 +14,7 @@
 import { Data, Kind, MessageEnd, MessageStart, StreamEnd, type Event } from '../engine/event.ts';
 import { JointFilter, type EventTarget } from '../engine/filter.ts';
 import type { Pipeline, PipelineLayout } from '../engine/pipeline.ts';
-import type { RequestHead, ResponseHead } from '../codecs/http1/head.ts';
+import { RequestHead, type ResponseHead } from '../codecs/http1/head.ts';
 import type { DecoderSink, Http1Limits, RequestEncoder, ResponseDecoder } from '../codecs/http1/types.ts';
 import { createResponseDecoder, wantsKeepAlive } from '../codecs/http1/decoder.ts';
 import { createRequestEncoder } from '../codecs/http1/encoder.ts';
@@ -111,6 +111,12 @@ export class Session implements EventTarget, DecoderSink<ResponseHead> {
   readonly pool: SessionPool;
   readonly #pipeline: Pipeline;
   readonly #encoder: RequestEncoder;
+  /**
+   * Encoder for relayed request bodies of unknown length (a client's chunked upload): chunked
+   * from the first byte, so a streaming upload is not held until 16k accumulate.
+   */
+  #streamEncoder: RequestEncoder | null = null;
+  #current: RequestEncoder;
   readonly #decoder: ResponseDecoder;
   stream: MuxHTTP | null = null;
   idleSince = 0;
@@ -123,7 +129,7 @@ export class Session implements EventTarget, DecoderSink<ResponseHead> {
   constructor(pool: SessionPool, ctx: object) {
     this.pool = pool;
     this.#pipeline = pool.layout.instantiate({ ...ctx }, this);
-    this.#encoder = createRequestEncoder(this.#send, { bufferSize: pool.config.bufferSize });
+    this.#encoder = this.#current = createRequestEncoder(this.#send, { bufferSize: pool.config.bufferSize });
     this.#decoder = createResponseDecoder(this, pool.config.limits);
   }
 
@@ -143,16 +149,18 @@ export class Session implements EventTarget, DecoderSink<ResponseHead> {
   }
 
   start(head: RequestHead | object, length: number): void {
-    this.#encoder.start(head as RequestHead, length);
+    this.#current =
+      length < 0 && head instanceof RequestHead ? (this.#streamEncoder ??= createRequestEncoder(this.#send, { bufferSize: 0 })) : this.#encoder;
+    this.#current.start(head as RequestHead, length);
   }
 
   body(chunk: Buffer): void {
     if (this.#tunnel) this.#pipeline.input(Data.of(chunk));
-    else this.#encoder.body(chunk);
+    else this.#current.body(chunk);
   }
 
   end(tail: Record<string, string> | null): void {
-    this.#encoder.end(tail);
+    this.#current.end(tail);
   }
 
   /** The stream side of a tunnel ended (client FIN). */
@@ -374,19 +382,29 @@ export class MuxHTTP extends JointFilter {
 
   #forward(evt: Event): void {
     const s = this.#session!;
-    switch (evt.kind) {
-      case Kind.MessageStart:
-        s.start(evt.head, evt.length);
-        break;
-      case Kind.Data:
-        for (const c of evt.chunks) s.body(c);
-        break;
-      case Kind.MessageEnd:
-        s.end(evt.tail);
-        break;
-      case Kind.StreamEnd:
-        s.endTunnel(evt);
-        break;
+    try {
+      switch (evt.kind) {
+        case Kind.MessageStart:
+          s.start(evt.head, evt.length);
+          break;
+        case Kind.Data:
+          for (const c of evt.chunks) s.body(c);
+          break;
+        case Kind.MessageEnd:
+          s.end(evt.tail);
+          break;
+        case Kind.StreamEnd:
+          s.endTunnel(evt);
+          break;
+      }
+    } catch (err) {
+      // The encoder refused the request (CR/LF in a header a script set, a body longer than
+      // its length...): an exception must not escape into the socket's read handler, and the
+      // session's framing is now unknown, so it cannot be reused.
+      this.#session = null;
+      if (s.stream === this) s.stream = null;
+      s.close();
+      this.#finish(new StreamEnd('ProtocolError', `muxHTTP: ${(err as Error).message}`));
     }
   }
 

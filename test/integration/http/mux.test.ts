@@ -345,4 +345,75 @@ test('POST with a body and the response body relayed through the pool', async ()
   }
 });
 
+test('chunked upload is relayed as it streams: the upstream sees the first chunk before the client sends the rest', async () => {
+  const got: string[] = [];
+  const up = await startUpstream();
+  up.server.removeAllListeners('request');
+  up.server.on('request', (req, res) => {
+    req.on('data', (b: Buffer) => got.push(b.toString()));
+    req.on('end', () => res.end(got.join('')));
+  });
+  const srv = await proxyTo(up.port);
+  const c = await client(srv.port);
+  try {
+    c.write('POST /stream HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst;\r\n');
+    await until(() => got.join('').includes('first;'), 3000, 'the first chunk at the upstream');
+    c.write('4\r\nlast\r\n0\r\n\r\n');
+    const r = await c.responses(1);
+    assert.is(r[0]!.body.toString(), 'first;last');
+  } finally {
+    c.destroy();
+    await srv.close();
+    await up.close();
+  }
+});
+
+test('HTTP/1.0 client, upstream answering chunked: the client gets no chunked framing', async () => {
+  const up = await rawServer((s) => s.once('data', () => s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n')));
+  const srv = await proxyTo(up.port);
+  const c = await client(srv.port);
+  try {
+    c.write('GET / HTTP/1.0\r\n\r\n');
+    await c.waitClosed();
+    const text = c.received.toString('latin1');
+    assert.not.ok(/transfer-encoding/i.test(text), text);
+    assert.ok(text.endsWith('\r\n\r\nhello'), JSON.stringify(text));
+  } finally {
+    c.destroy();
+    await srv.close();
+    await up.close();
+  }
+});
+
+test('a script putting CR/LF in a request header: 502, nothing sent upstream, the proxy keeps serving', async () => {
+  const up = await startUpstream();
+  let upBytes = 0;
+  up.server.on('connection', (s) => s.on('data', (b: Buffer) => (upBytes += b.length)));
+  const srv = await serve(($) =>
+    $.demuxHTTP().to(($) =>
+      $.handleMessageStart((m: any) => {
+        if (m.head.path === '/bad') m.head.headers['x-bad'] = 'a\r\nx-injected: 1';
+      })
+        .muxHTTP()
+        .to(($) => $.connect(`127.0.0.1:${up.port}`)),
+    ),
+  );
+  try {
+    const c = await client(srv.port);
+    c.write('GET /bad HTTP/1.1\r\nHost: a\r\n\r\n');
+    const r = await c.responses(1);
+    assert.is(r[0]!.status, 502);
+    c.destroy();
+    await sleep(30);
+    assert.is(upBytes, 0);
+    const c2 = await client(srv.port);
+    c2.write('GET /good HTTP/1.1\r\nHost: a\r\n\r\n');
+    assert.is((await c2.responses(1))[0]!.status, 200);
+    c2.destroy();
+  } finally {
+    await srv.close();
+    await up.close();
+  }
+});
+
 test.run();
