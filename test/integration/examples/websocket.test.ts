@@ -58,6 +58,9 @@ test.before(async () => {
         `Sec-WebSocket-Accept: ${acceptOf(String(req.headers['sec-websocket-key']))}\r\n\r\n`,
     );
     let buf = head;
+    // node:http leaves an upgraded socket half-open on the peer's FIN; a WebSocket server
+    // closes its side too (as the ws library does).
+    socket.on('end', () => socket.end());
     socket.on('data', (b: Buffer) => {
       buf = Buffer.concat([buf, b]);
       for (let f = parseFrame(buf); f; f = parseFrame(buf)) {
