@@ -4,8 +4,7 @@
 //   curl localhost:8080/            ->  Hi, there!
 //
 // serveHTTP decodes HTTP/1.1 requests from the connection (keep-alive and pipelining
-// included) and answers each with the Message; a constant Message is encoded once per
-// response with its Content-Length, nothing is built per request.
+// included) and answers each with the same Message, framed with its Content-Length.
 import { pipy, Message } from 'sluice';
 
 pipy.listen(8080, ($) => $.serveHTTP(new Message('Hi, there!\n')));

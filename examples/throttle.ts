@@ -9,9 +9,9 @@
 //   ->  200 200 200 200 200 429 429 429
 //
 // Rejecting (429) tells a client to back off and costs the proxy nothing. The other way is to
-// delay: Pipy's throttleMessageRate(quota) holds requests until the bucket has a token again,
-// which smooths bursts but keeps connections (and memory) waiting; use it for traffic you
-// trust, and 429 for traffic you don't.
+// delay: `$.throttleMessageRate(quota)` (as in Pipy) holds requests until the bucket has a
+// token again, which smooths bursts but keeps connections (and memory) waiting; use it for
+// traffic you trust, and 429 for traffic you don't.
 import { pipy, Message, KeyedQuota } from 'sluice';
 
 const RATE = 5; // requests per second per client address
