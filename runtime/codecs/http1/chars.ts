@@ -30,6 +30,16 @@ export const FIELD_VALUE = table((c) => c === 0x09 || (c >= 0x20 && c !== 0x7f))
 export const TARGET = table((c) => c > 0x20 && c !== 0x7f);
 
 /**
+ * Host field value bytes (RFC 9112 §3.2, RFC 3986 §3.2.2): reg-name (unreserved, pct-encoded,
+ * sub-delims), IP-literal brackets and ':' port. No SP, '/', '@', '?', '#': a Host that could
+ * be read as a path or userinfo is how routing confusion starts.
+ */
+export const HOST = table((c) => isAlnum(c) || "-._~%!$&'()*+,;=:[]".includes(String.fromCharCode(c)));
+
+/** URI scheme bytes after the first letter (RFC 3986 §3.1). */
+export const SCHEME = table((c) => isAlnum(c) || c === 0x2b || c === 0x2d || c === 0x2e);
+
+/**
  * chunk-ext bytes (RFC 9112 §7.1.1): token, '=', ';', quoted-string content and BWS. Everything
  * visible plus SP/HTAB; CTLs (CR, LF, NUL) are rejected.
  */

@@ -22,7 +22,7 @@
 import { RequestHead, ResponseHead, headerOf, type HeadBase, type Headers } from './head.ts';
 import type { DecoderSink, Http1Limits, RequestDecoder, ResponseDecoder } from './types.ts';
 import { DEFAULT_LIMITS } from './types.ts';
-import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, SP, TARGET, TOKEN, CHUNK_EXT, MASK_LINES, VALIDATED, isOws, listHas } from './chars.ts';
+import { COLON, CR, FIELD_VALUE, HEX, HOST, HTAB, LF, SCHEME, SP, TARGET, TOKEN, CHUNK_EXT, MASK_LINES, VALIDATED, isOws, listHas } from './chars.ts';
 
 const State = {
   Head: 0,
@@ -666,7 +666,15 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
         special = eqBytesLower(src, at, 'te');
         break;
       case 4:
-        if (eqBytesLower(src, at, 'host')) this.#hosts++;
+        if (eqBytesLower(src, at, 'host')) {
+          this.#hosts++;
+          for (let i = 0; i < value.length; i++) {
+            if (HOST[value.charCodeAt(i)] !== 1) {
+              this.#fail(400, 'invalid host header'); // RFC 9112 §3.2: MUST respond 400
+              return false;
+            }
+          }
+        }
         break;
       case 6:
         special = eqBytesLower(src, at, 'expect');
@@ -816,6 +824,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     c = src[off + j]!;
     while (TARGET[c] === 1) c = src[off + ++j]!;
     if (c !== SP || j === i + 1) return this.#fail(400, c === LF ? 'bare LF' : 'invalid request-target');
+    if (!this.#targetForm(src, off + i + 1, j - i - 1, method)) return this.#fail(400, 'invalid request-target');
     const path = text.slice(i + 1, j);
     const v = j + 1;
     let protocol: string;
@@ -851,6 +860,22 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     this.#tunnelNext = method === 'CONNECT' || (this.#hasUpgrade && this.#connUpgrade && protocol === 'HTTP/1.1');
     const head = new RequestHead(method, path, protocol, raw) as H;
     this.#startBody(head, length);
+  }
+
+  /**
+   * The four request-target forms (RFC 9112 §3.2): origin-form "/...", absolute-form
+   * "scheme://...", authority-form for CONNECT only, asterisk-form "*" for OPTIONS only.
+   * Anything else would be routed on a guess.
+   */
+  #targetForm(src: Buffer, at: number, n: number, method: string): boolean {
+    const c0 = src[at]!;
+    if (method === 'CONNECT') return c0 !== 0x2f && c0 !== 0x2a; // host:port
+    if (c0 === 0x2f) return true;
+    if (c0 === 0x2a) return n === 1 && method === 'OPTIONS';
+    if ((c0 | 0x20) < 0x61 || (c0 | 0x20) > 0x7a) return false;
+    let i = 1;
+    while (i < n && SCHEME[src[at + i]!] === 1) i++;
+    return i + 2 < n && src[at + i] === 0x3a && src[at + i + 1] === 0x2f && src[at + i + 2] === 0x2f;
   }
 
   /** `text` at `v` is not "HTTP/1.0" or "HTTP/1.1" followed by `after` (CR or SP). */

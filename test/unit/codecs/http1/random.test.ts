@@ -57,7 +57,7 @@ function genRequests(r: () => number, count: number): Gen {
   for (let m = 0; m < count; m++) {
     const method = pick(r, ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'PURGE']);
     const path = '/' + word(r, Math.floor(r() * 30), TCHARS + '/?=&%');
-    const raw: string[] = ['Host', word(r, 1 + Math.floor(r() * 20))];
+    const raw: string[] = ['Host', word(r, 1 + Math.floor(r() * 20), 'abcdefghijklmnopqrstuvwxyz0123456789-.') + (r() < 0.5 ? ':' + Math.floor(r() * 65536) : '')];
     const nh = Math.floor(r() * 12);
     for (let i = 0; i < nh; i++) {
       let name = word(r, 1 + Math.floor(r() * 20));
