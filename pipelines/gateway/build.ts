@@ -10,6 +10,7 @@
 import { pipy, pipeline, log, Kind, StreamEnd, type Event, type PipelineLayout } from '../api/index.ts';
 import { AccessLog } from '../modules/access-log.ts';
 import { parseSNI } from '../modules/sni.ts';
+import { ensureFront, relayedClient, retireFronts } from '../modules/tls-front.ts';
 import { BackendRuntime, policyFor } from './backends.ts';
 import { compileRule, type CompileEnv, type PipelineModuleExports } from './compile.ts';
 import type { GatewayModel, GatewaySpec, L4RouteSpec, ListenerSpec } from './config.ts';
@@ -28,7 +29,10 @@ interface PortGroup {
   listeners: { gw: GatewaySpec; l: ListenerSpec }[];
 }
 
-export function buildGateway(model: GatewayModel, modules: Map<string, PipelineModuleExports>): BuiltGateway {
+let generations = 0;
+
+export async function buildGateway(model: GatewayModel, modules: Map<string, PipelineModuleExports>): Promise<BuiltGateway> {
+  const generation = ++generations;
   const metrics = gatewayMetrics();
   const al = model.settings.accessLog;
   const accessLog = al.enabled ? new AccessLog(al.fields, al.path) : null;
@@ -49,10 +53,17 @@ export function buildGateway(model: GatewayModel, modules: Map<string, PipelineM
   for (const g of groups.values()) {
     const proto = g.listeners[0]!.l.protocol;
     const target = g.address.includes(':') ? `[${g.address}]:${g.port}` : `${g.address}:${g.port}`;
-    if (proto === 'HTTP') {
+    if (proto === 'HTTP' || proto === 'HTTPS') {
+      const https = proto === 'HTTPS';
+      let listenOn = target;
+      if (https) {
+        const certs = g.listeners.flatMap((x) => x.l.tls?.certificates ?? []);
+        const inner = await ensureFront(g.address, g.port, certs, generation);
+        listenOn = `127.0.0.1:${inner}`;
+      }
       const router = new HostRouter<CompiledRule>();
       for (const { gw, l } of g.listeners) {
-        const env: CompileEnv = { model, backends, modules, metrics, scheme: 'http', port: l.port };
+        const env: CompileEnv = { model, backends, modules, metrics, scheme: https ? 'https' : 'http', port: l.port };
         for (const route of model.httpRoutes) {
           if (!attaches(route, gw, l)) continue;
           const hosts = effectiveHostnames(route.hostnames, l.hostname);
@@ -60,16 +71,22 @@ export function buildGateway(model: GatewayModel, modules: Map<string, PipelineM
           router.add(route, hosts, (ri) => compileRule(route, route.rules[ri]!, gw, env));
         }
       }
-      const gateway = new HttpGateway(router, { scheme: 'http', port: g.port, tracing: model.settings.tracing, metrics, accessLog });
+      const gateway = new HttpGateway(router, {
+        scheme: https ? 'https' : 'http',
+        port: g.port,
+        tracing: model.settings.tracing,
+        metrics,
+        accessLog,
+        relayedClient: https ? relayedClient : null,
+      });
       const maxBody = model.settings.maxBodyBytes;
-      pipy.listen(target, ($) =>
+      pipy.listen(listenOn, ($) =>
         $.demuxHTTP({ maxBodySize: maxBody }).to(($) => $.replaceMessage((msg, ctx) => gateway.handle(msg as never, ctx as never), { maxBodySize: maxBody })),
       );
-      summary.push(`http://${target} (${router.size} route matches)`);
-    } else if (proto === 'HTTPS' || (proto === 'TLS' && g.listeners.some((x) => x.l.tls?.mode === 'Terminate'))) {
-      // The engine has no acceptTLS filter yet; say so instead of serving plaintext.
-      log.warn(`gateway: TLS termination (listener ${g.listeners.map((x) => x.l.name).join(', ')} on ${target}) is not supported yet; listener skipped`);
-      summary.push(`${target}: skipped (TLS termination not supported yet)`);
+      summary.push(`${https ? 'https' : 'http'}://${target} (${router.size} route matches)`);
+    } else if (g.listeners.some((x) => x.l.tls?.mode === 'Terminate')) {
+      log.warn(`gateway: TLS listener ${g.listeners.map((x) => x.l.name).join(', ')} on ${target}: TLSRoute with mode Terminate is not supported yet (use Passthrough, or an HTTPS listener); listener skipped`);
+      summary.push(`${target}: skipped (TLSRoute termination not supported)`);
     } else {
       const routes = model.l4Routes.filter((r) => r.kind === (proto === 'TLS' ? 'TLSRoute' : 'TCPRoute') && g.listeners.some(({ gw, l }) => attaches(r, gw, l)));
       const choose = l4Chooser(routes, proto === 'TLS', g.listeners.map((x) => x.l.hostname), backends);
@@ -82,6 +99,7 @@ export function buildGateway(model: GatewayModel, modules: Map<string, PipelineM
   pipy.exit(() => {
     for (const b of backends.values()) b.stop();
     accessLog?.close();
+    retireFronts(generation);
   });
   return { summary };
 }

@@ -53,7 +53,7 @@ export class Exchange {
   readonly head: RequestHead;
   body: Data;
   tail: Record<string, string> | null;
-  readonly ctx: { inbound?: { remoteAddress: string } };
+  readonly ctx: { inbound?: { remoteAddress: string; remotePort: number } };
   readonly client: string;
   readonly origin: string | undefined;
   readonly t0 = performance.now();
@@ -67,13 +67,13 @@ export class Exchange {
   /** An endpoint to pin with a session cookie on the response. */
   pinned: { backend: BackendRuntime; endpoint: Endpoint } | null = null;
 
-  constructor(msg: Message<RequestHead>, ctx: Exchange['ctx']) {
+  constructor(msg: Message<RequestHead>, ctx: Exchange['ctx'], client: string) {
     this.head = msg.head;
     this.view = new RequestView(msg.head);
     this.body = msg.body;
     this.tail = msg.tail;
     this.ctx = ctx;
-    this.client = ctx.inbound?.remoteAddress ?? '';
+    this.client = client;
     this.origin = msg.head.header('origin');
   }
 }
@@ -90,6 +90,8 @@ export interface HttpGatewayOptions {
   tracing: boolean;
   metrics: GatewayMetrics;
   accessLog: AccessLog | null;
+  /** For listeners behind a TLS front: the real client of a relayed connection (by its port). */
+  relayedClient: ((remotePort: number) => string | undefined) | null;
 }
 
 export class HttpGateway {
@@ -105,7 +107,10 @@ export class HttpGateway {
 
   /** The replaceMessage callback: always resolves to a response. */
   handle(msg: Message<RequestHead>, ctx: Exchange['ctx']): Promise<Message> {
-    const x = new Exchange(msg, ctx);
+    const ib = ctx.inbound;
+    const rc = this.#o.relayedClient;
+    const client = (rc !== null && ib ? rc(ib.remotePort) : undefined) ?? ib?.remoteAddress ?? '';
+    const x = new Exchange(msg, ctx, client);
     return this.#process(x).then(
       (res) => this.#finish(x, res),
       (err: Error) => {

@@ -37,7 +37,7 @@ for (const [key, file] of model.modules) {
   modules.set(key, { request, response: mod!.response });
 }
 
-const built = buildGateway(model, modules);
+const built = await buildGateway(model, modules);
 
 if (!path) {
   for (const b of DEMO_BACKENDS) {

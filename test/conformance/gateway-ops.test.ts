@@ -9,6 +9,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { startSluice, freePort } from '../helpers/sluice.ts';
 import { spawnSync } from 'node:child_process';
+import https from 'node:https';
 import { binSluice, distRoot } from '../helpers/sluice.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -237,6 +238,69 @@ spec:
   } finally {
     await gw.stop();
     await Promise.all([tcpA, sniA, sniW, sniDefault].map((s) => s.close()));
+  }
+});
+
+function httpsGet(port: number, path: string, servername: string): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path, servername, headers: { host: servername }, rejectUnauthorized: false, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+(hasOpenssl ? t : t.skip)('HTTPS listener terminates TLS (certificate files), routes as HTTP, reload swaps nothing else', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-gw-tls-'));
+  const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=secure.test', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { encoding: 'utf8' });
+  assert.is(gen.status, 0, gen.stderr);
+  const tlsPort = await freePort();
+  const config = (httpPort: number) => `${GW}
+kind: Gateway
+metadata: { name: gw }
+spec:
+  addresses: [{ value: 127.0.0.1 }]
+  listeners:
+    - { name: http, port: ${httpPort}, protocol: HTTP }
+    - { name: https, port: ${tlsPort}, protocol: HTTPS, tls: { certificateRefs: [{ kind: Certificate, name: c }] } }
+---
+${SL}
+kind: Certificate
+metadata: { name: c }
+spec: { certFile: ${join(dir, 'tls.crt')}, keyFile: ${join(dir, 'tls.key')} }
+${backend('a', a.addr)}---
+${GW}
+kind: HTTPRoute
+metadata: { name: r }
+spec:
+  parentRefs: [{ name: gw }]
+  rules:
+    - matches: [{ path: { value: /go-secure } }]
+      filters: [{ type: RequestRedirect, requestRedirect: { path: { type: ReplaceFullPath, replaceFullPath: /there } } }]
+    - backendRefs: [{ name: a }]
+`;
+  const gw = await startGateway(config);
+  try {
+    const r = await httpsGet(tlsPort, '/over-tls', 'secure.test');
+    assert.is(r.status, 200);
+    const seen = JSON.parse(r.text);
+    assert.is(seen.endpoint, 'a');
+    assert.is(seen.headers['x-forwarded-proto'], 'https');
+    assert.is(seen.headers['x-forwarded-for'], '127.0.0.1');
+    const red = await httpsGet(tlsPort, '/go-secure', 'secure.test');
+    assert.is(red.headers.location, `https://secure.test:${tlsPort}/there`);
+    // A reload keeps the TLS port serving.
+    gw.run.proc.kill('SIGHUP');
+    await gw.run.waitFor(/reloaded/, 5000);
+    assert.is((await httpsGet(tlsPort, '/again', 'secure.test')).status, 200);
+    // Plain HTTP on the other listener still works.
+    assert.is((await request(gw.port, { path: '/plain' })).status, 200);
+  } finally {
+    await gw.stop();
   }
 });
 

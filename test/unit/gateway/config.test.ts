@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, parseResources, readYaml } from '../../../pipelines/gateway/config.ts';
+import { repoRoot } from '../../helpers/sluice.ts';
 
 const GW = 'apiVersion: gateway.networking.k8s.io/v1';
 const SL = 'apiVersion: gateway.sluice.dev/v1alpha1';
@@ -142,6 +143,16 @@ test('a folder of YAML files is read in name order; documents may be lists', () 
   assert.is(m.gateways.length, 1);
   assert.is(m.httpRoutes.length, 1);
   assert.is(m.baseDir, dir);
+});
+
+test('the example config (examples/gateway/config) is valid and uses every resource kind', () => {
+  const m = loadConfig(join(repoRoot, 'examples/gateway/config'));
+  assert.is(m.gateways[0]!.listeners.length, 5);
+  assert.ok(m.httpRoutes.length >= 3 && m.l4Routes.length === 2);
+  assert.ok(m.backendPolicies.length >= 3 && m.securityPolicies.length >= 3 && m.rateLimitPolicies.length >= 2);
+  assert.is(m.modules.size, 1);
+  assert.is(m.certificates.size, 1);
+  assert.equal(m.settings.accessLog.fields.includes('retries'), true);
 });
 
 test.run();
