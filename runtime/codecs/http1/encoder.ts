@@ -254,8 +254,17 @@ class Framer {
     this.#bufferSize = bufferSize;
   }
 
-  get idle(): boolean {
-    return this.#mode === Mode.Idle;
+  /**
+   * Called by start(): a previous message not ended would be lost (a buffered one was never
+   * written) or would corrupt the stream (an open chunked body). A message whose bytes are
+   * all out (no-body, complete length, tunnel) may simply be followed.
+   */
+  next(): void {
+    const m = this.#mode;
+    if (m === Mode.Buffer || m === Mode.Chunked || (m === Mode.Length && (this.#head !== null || this.#sent !== this.#length))) {
+      throw new ProtocolError('start() before end() of the previous message');
+    }
+    this.#mode = Mode.Idle;
   }
 
   /** A complete head (ending in CRLFCRLF), no body to follow. */
@@ -349,6 +358,7 @@ class Framer {
           // Trailers need chunked framing (RFC 9112 §7.1.2); dropping them (allowed by
           // RFC 9110 §6.5.1) would lose e.g. gRPC status.
           this.#toChunked();
+          this.#mode = Mode.Idle;
           this.#out(latin1('0\r\n' + trailerLines(trailers) + '\r\n'));
           return;
         }
@@ -480,6 +490,7 @@ class Http1RequestEncoder implements RequestEncoder {
   }
 
   start(head: RequestHead | RequestHeadInit, length: number): void {
+    this.#framer.next();
     const method = head.method || 'GET';
     const path = head.path || '/';
     checkTable(method, TOKEN, 'method');
@@ -516,6 +527,7 @@ class Http1ResponseEncoder implements ResponseEncoder {
   }
 
   start(head: ResponseHead | ResponseHeadInit, length: number, requestMethod: string, keepAlive: boolean): void {
+    this.#framer.next();
     const status = head.status ?? 200;
     if (!Number.isInteger(status) || status < 100 || status > 999) throw new ProtocolError('invalid status', String(status));
     const text = head.statusText;

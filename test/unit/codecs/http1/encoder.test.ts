@@ -230,6 +230,29 @@ test('content-length exceeded or not reached throws ProtocolError', () => {
   assert.is(codeOf(() => enc2.end(null)), 'ProtocolError');
 });
 
+test('start() before end() throws when a message would be lost or the stream corrupted', () => {
+  const buffering = createResponseEncoder(() => {});
+  buffering.start({ status: 200 }, -1, 'GET', true);
+  buffering.body(b('x'));
+  assert.is(codeOf(() => buffering.start({ status: 200 }, 0, 'GET', true)), 'ProtocolError');
+  const chunked = createResponseEncoder(() => {}, { bufferSize: 0 });
+  chunked.start({ status: 200 }, -1, 'GET', true);
+  chunked.body(b('x'));
+  assert.is(codeOf(() => chunked.start({ status: 200 }, 0, 'GET', true)), 'ProtocolError');
+  const short = createRequestEncoder(() => {});
+  short.start({ method: 'POST', path: '/', headers: {} }, 2);
+  short.body(b('x'));
+  assert.is(codeOf(() => short.start({ method: 'GET', path: '/', headers: {} }, 0)), 'ProtocolError');
+  // Complete messages may be followed without end(): nothing is lost.
+  const c = capture();
+  const ok = createResponseEncoder(c.out);
+  ok.start({ status: 204 }, 0, 'GET', true);
+  ok.start({ status: 200 }, 1, 'GET', true);
+  ok.body(b('y'));
+  ok.start({ status: 304 }, 0, 'GET', true);
+  assert.is(c.text(), 'HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\nyHTTP/1.1 304 Not Modified\r\n\r\n');
+});
+
 // ---- round trips ----
 
 function roundTripRequest(pieces: Buffer[], bufferSize: number, trailers: Record<string, string> | null) {
