@@ -324,7 +324,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
         case State.Length: {
           const n = Math.min(this.#remaining, len - pos);
           this.#remaining -= n;
-          this.#sink.onBody(buf.subarray(pos, pos + n));
+          this.#sink.onBody(n === len ? buf : buf.subarray(pos, pos + n)); // a whole chunk: as is
           pos += n;
           if (this.#remaining === 0) this.#complete(null);
           break;
@@ -336,7 +336,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
         case State.ChunkData: {
           const n = Math.min(this.#remaining, len - pos);
           this.#remaining -= n;
-          this.#sink.onBody(buf.subarray(pos, pos + n));
+          this.#sink.onBody(n === len ? buf : buf.subarray(pos, pos + n)); // a whole chunk: as is
           pos += n;
           if (this.#remaining === 0) this.#state = State.ChunkDataCR;
           break;
