@@ -10,7 +10,7 @@
 import net from 'node:net';
 import { Data, Kind, StreamEnd, type Event, type StreamEndCode } from '../engine/event.ts';
 import { Filter } from '../engine/filter.ts';
-import { dispatch, SocketInput, writerFor, type SocketWriter, type WriteWatcher } from '../net/flow.ts';
+import { dispatch, pauseCurrentInput, SocketInput, writerFor, type Pausable, type SocketWriter, type WriteWatcher } from '../net/flow.ts';
 import { counters } from '../admin/counters.ts';
 import { reportScriptError } from '../engine/script-error.ts';
 
@@ -62,6 +62,8 @@ export class Connect extends Filter implements WriteWatcher {
   #source: SocketInput | null = null;
   #pending: Buffer[] | null = null;
   #pendingSize = 0;
+  /** Producers paused while connecting (their data would overflow bufferLimit otherwise). */
+  #pausedInputs: Pausable[] | null = null;
   #connected = false;
   #inputEnded = false;
   #outputEnded = false;
@@ -126,7 +128,23 @@ export class Connect extends Filter implements WriteWatcher {
     }
     if (this.#pendingSize > this.config.bufferLimit) {
       this.#fail('BufferOverflow', `more than ${this.config.bufferLimit} bytes sent before the upstream connected`);
+    } else if (this.#pendingSize > this.config.bufferLimit >>> 1) {
+      // A fast uploader fills the buffer while the handshake is in flight: stop reading it
+      // until connected instead of failing (back-pressure, as a full socket would give).
+      const src = pauseCurrentInput();
+      if (src !== null) {
+        const paused = (this.#pausedInputs ??= []);
+        if (paused.includes(src)) src.resume();
+        else paused.push(src);
+      }
     }
+  }
+
+  #resumeInputs(): void {
+    const p = this.#pausedInputs;
+    if (p === null) return;
+    this.#pausedInputs = null;
+    for (const src of p) src.resume();
   }
 
   #start(): boolean {
@@ -179,6 +197,7 @@ export class Connect extends Filter implements WriteWatcher {
     this.#pending = null;
     this.#pendingSize = 0;
     if (p) for (const b of p) this.#writer.write(b);
+    this.#resumeInputs();
     if (this.#inputEnded) this.#writer.end();
     else if (p && c.readTimeout > 0) this.#armReadTimer();
     c.onConnected?.(this, s);
@@ -269,6 +288,7 @@ export class Connect extends Filter implements WriteWatcher {
     if (this.#outputEnded) return;
     this.#outputEnded = true;
     this.#clearTimers();
+    this.#resumeInputs();
     this.output.input(evt);
   }
 
@@ -296,6 +316,7 @@ export class Connect extends Filter implements WriteWatcher {
   override shutdown(): void {
     this.#outputEnded = true;
     this.#clearTimers();
+    this.#resumeInputs();
     const s = this.#socket;
     if (!s || this.#handedOff) return;
     if (this.#writer?.ending && s.writableLength > 0) {

@@ -43,6 +43,17 @@ export function dispatch<T, A>(source: Pausable | null, self: T, fn: (this: T, a
   }
 }
 
+/**
+ * Pauses the input the running dispatch came from and returns it (null outside a socket
+ * read), for a filter that cannot take more yet (connect while its handshake is in flight).
+ * The caller resumes it.
+ */
+export function pauseCurrentInput(): Pausable | null {
+  const s = currentInput;
+  if (s !== null) s.pause();
+  return s;
+}
+
 function flushAll(): void {
   scheduled = false;
   // A flush can queue more (a write error ends a stream synchronously): loop until quiet.

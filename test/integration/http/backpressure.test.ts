@@ -40,7 +40,7 @@ test.before(async () => {
   proxy = await serveScript(`
 import { pipy } from 'sluice';
 pipy.listen('127.0.0.1:0', ($) => $.demuxHTTP().to(($) => $.muxHTTP().to(($) => $.connect('127.0.0.1:${up.port}'))));
-`, ['--admin-port=0']);
+`, ['--admin-port=0', '--log-level=debug']);
 });
 
 test.after(async () => {
@@ -116,8 +116,11 @@ test('slow upstream, 200 MB upload: the client is held back and the proxy stays 
   });
   req.on('error', () => {});
   try {
-    const writing = writeChunks(req, N, ul);
-    await until(() => uploadReq !== null, 5000, 'the upload to reach the upstream');
+    let writeError: Error | null = null;
+    const writing = writeChunks(req, N, ul).catch((e: Error) => void (writeError = e));
+    await until(() => uploadReq !== null, 5000, 'the upload to reach the upstream').catch((e: Error) => {
+      throw new Error(`${e.message}; proxy log:\n${proxy.log().slice(-1500)}`);
+    });
     const written = await settle(() => ul.written);
     const during = await rss(proxy.adminPort);
     console.log(`  paused upstream: client wrote ${(written / MB).toFixed(1)} MB of 200 (${ul.stalls} drain waits); proxy RSS ${(base / MB).toFixed(0)} -> ${(during / MB).toFixed(0)} MB`);
@@ -131,6 +134,7 @@ test('slow upstream, 200 MB upload: the client is held back and the proxy stays 
     uploadReq!.on('end', () => uploadRes!.end(`${n} ${h.digest('hex')}`));
     uploadReq!.resume();
     await writing;
+    assert.is(writeError, null, `upload cut short; proxy log:\n${proxy.log().slice(-2000)}`);
     await until(() => result.length > 0, 30000, 'the upstream to answer');
     assert.is(result, `${N * CHUNK} ${WANT}`);
   } finally {
