@@ -18,6 +18,8 @@ export const counters = {
   upstreamBytesIn: 0,
   upstreamBytesOut: 0,
   scriptErrors: 0,
+  offloadedConnections: 0,
+  offloadedBytes: 0,
   reloads: 0,
   reloadFailures: 0,
 };

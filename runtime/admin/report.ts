@@ -45,6 +45,8 @@ export function metricsOf(worker: Worker): string {
   line('sluice_upstream_retries_total', 'counter', 'Upstream connects or requests retried.', c.upstreamRetries);
   line('sluice_upstream_bytes_received_total', 'counter', 'Bytes received from upstreams.', c.upstreamBytesIn);
   line('sluice_upstream_bytes_sent_total', 'counter', 'Bytes sent to upstreams.', c.upstreamBytesOut);
+  line('sluice_offloaded_connections_total', 'counter', 'Connections handed to the kernel relay.', c.offloadedConnections);
+  line('sluice_offloaded_bytes_total', 'counter', 'Bytes relayed by the kernel after hand-off (counted when the relay ends).', c.offloadedBytes);
   line('sluice_script_errors_total', 'counter', 'Exceptions thrown by script callbacks.', c.scriptErrors);
   line('sluice_reloads_total', 'counter', 'Successful reloads.', c.reloads);
   line('sluice_reload_failures_total', 'counter', 'Rejected reloads.', c.reloadFailures);

@@ -14,6 +14,7 @@ import type { InboundInfo } from '../net/inbound.ts';
 import { DEFAULT_LIMITS, type Http1Limits } from '../codecs/http1/types.ts';
 import type { RequestHead, ResponseHead } from '../codecs/http1/head.ts';
 import { Connect, parseTarget, type ConnectConfig } from '../filters/connect.ts';
+import { offerHandOff } from '../filters/connect-offload.ts';
 import { DemuxHTTP } from '../filters/demux-http.ts';
 import { ServeHTTP } from '../filters/serve-http.ts';
 import { MuxHTTP, registerPools, type SessionPool } from '../filters/mux-http.ts';
@@ -195,7 +196,7 @@ export class Designer<C extends object = {}> {
       retryDelay: duration(o.retryDelay, `${where}: retryDelay`, 100),
       bufferLimit: size(o.bufferLimit, `${where}: bufferLimit`, 1 << 20),
       offload: oneOf(o.offload, `${where}: offload`, ['auto', 'never'] as const, 'never'),
-      onConnected: null,
+      onConnected: o.offload === 'auto' ? offerHandOff : null,
     });
     return this.#add(new Connect(config), 'connect');
   }

@@ -100,7 +100,9 @@ export class Connect extends Filter implements WriteWatcher {
   }
 
   input(evt: Event): void {
-    if (this.#outputEnded) return;
+    // After the upstream's FIN (output ended cleanly) the client may still send: a half-closed
+    // TCP stream goes on in the other direction. Only a dead socket drops input.
+    if (this.#outputEnded && !this.#connected) return;
     if (evt.kind === Kind.StreamEnd) {
       this.#inputEnded = true;
       if (this.#socket === null) {
@@ -277,6 +279,8 @@ export class Connect extends Filter implements WriteWatcher {
   handedOff(): void {
     this.#handedOff = true;
     this.#clearTimers();
+    this.#source?.detach();
+    this.#socket?.removeListener('data', onData);
   }
 
   #fail(code: StreamEndCode, message: string): void {

@@ -185,13 +185,23 @@ export function writerFor(socket: Socket, watcher: WriteWatcher | null = null): 
 export class SocketInput implements Pausable {
   readonly socket: Socket;
   #pauses = 0;
+  #detached = false;
   constructor(socket: Socket) {
     this.socket = socket;
   }
   pause(): void {
+    if (this.#detached) return;
     if (this.#pauses++ === 0) this.socket.pause();
   }
   resume(): void {
+    if (this.#detached) return;
     if (this.#pauses > 0 && --this.#pauses === 0 && !this.socket.destroyed) this.socket.resume();
+  }
+  /**
+   * The socket now belongs to someone else (the kernel relay after a hand-off): a late
+   * 'drain' elsewhere must never resume Node's reading of it.
+   */
+  detach(): void {
+    this.#detached = true;
   }
 }

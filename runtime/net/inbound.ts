@@ -10,6 +10,7 @@ import type { Pipeline, PipelineLayout } from '../engine/pipeline.ts';
 import { log } from '../engine/log.ts';
 import { dispatch, SocketInput, writerFor, type Pausable, type SocketWriter } from './flow.ts';
 import { counters } from '../admin/counters.ts';
+import { originalDestination } from '../offload/index.ts';
 
 /** What a script can learn about the connection a stream came from. */
 export interface InboundInfo {
@@ -24,6 +25,11 @@ export interface InboundInfo {
   readonly source: Pausable | null;
   /** Whether an HTTP demuxer has a request in flight (null: not HTTP); used when draining. */
   httpBusy: boolean | null;
+  /**
+   * Where the client meant to connect when the kernel companion's connect4 program redirected
+   * it here (an L7 service VIP), or null. Looked up once, on first use.
+   */
+  readonly originalDestination: { address: string; port: number } | null;
 }
 
 export interface ListenerStats {
@@ -55,6 +61,7 @@ export class Inbound implements EventTarget, InboundInfo {
   readonly #writer: SocketWriter;
   readonly #stats: ListenerStats;
   #pipeline: Pipeline | null = null;
+  #original: { address: string; port: number } | null | undefined = undefined;
   #outputEnded = false;
   #inputEnded = false;
 
@@ -85,6 +92,17 @@ export class Inbound implements EventTarget, InboundInfo {
     this.#pipeline = layout.instantiate(ctx, this);
   }
 
+  get originalDestination(): { address: string; port: number } | null {
+    if (this.#original === undefined) {
+      try {
+        this.#original = originalDestination(this.socket);
+      } catch {
+        this.#original = null;
+      }
+    }
+    return this.#original;
+  }
+
   // Output of the pipeline: back to the client.
   input(evt: Event): void {
     if (this.#outputEnded) return;
@@ -98,9 +116,9 @@ export class Inbound implements EventTarget, InboundInfo {
       this.#outputEnded = true;
       if (evt.error && evt.error !== 'Replay') log.debug(`inbound #${this.id}: stream ended: ${evt.error} ${evt.message}`);
       this.#writer.end();
-      // A pipeline that ends its output before the client finished sending will never read
-      // the rest: don't keep the connection half-open waiting for it.
-      if (!this.#inputEnded) this.socket.once('finish', destroyAfterFinish);
+      // A clean end is a half-close: the client may go on sending (a TCP proxy whose upstream
+      // finished first). A failed stream will never read the rest: close it once written.
+      if (evt.error && !this.#inputEnded) this.socket.once('finish', destroyAfterFinish);
     }
     // MessageStart/MessageEnd reaching a raw socket carry nothing to write.
   }
@@ -119,6 +137,19 @@ export class Inbound implements EventTarget, InboundInfo {
     this.#inputEnded = true;
     const code = err.code === 'ECONNRESET' ? 'ConnectionReset' : 'ReadError';
     this.#pipeline?.input(new StreamEnd(code, err.message));
+  }
+
+  /** The offload controller took the socket: Node no longer sees its bytes. */
+  handedOff(): void {
+    this.#input.detach();
+    this.socket.removeListener('data', onData);
+    this.socket.setTimeout(0);
+  }
+
+  /** Bytes relayed outside Node (hand-off), for the listener's counters. */
+  addBytes(received: number, sent: number): void {
+    this.#stats.bytesIn += received;
+    this.#stats.bytesOut += sent;
   }
 
   closed(): void {

@@ -5,18 +5,25 @@
 import net from 'node:net';
 import type { PipelineLayout } from '../engine/pipeline.ts';
 import { ConfigError } from '../engine/errors.ts';
+import { count, duration, known } from '../api/options.ts';
 import { log } from '../engine/log.ts';
 import { Inbound, inboundOf, type ListenerStats } from './inbound.ts';
+import { enableLocalHop, offloadStatus } from '../offload/index.ts';
 
 export interface ListenOptions {
   /** Address to bind; default '::' (IPv4 and IPv6), or '0.0.0.0' where IPv6 is missing. */
   host?: string;
   /** Bind IPv6 only (no IPv4-mapped addresses). */
   ipv6Only?: boolean;
-  /** Close a connection idle for this long (ms); 0 disables. Default 60 s. */
-  idleTimeout?: number;
+  /** Close a connection idle this long (seconds, or '30s'); 0 disables. Default 60 s. */
+  idleTimeout?: number | string;
   /** Refuse connections beyond this many at once; 0 = no limit. */
   maxConnections?: number;
+  /**
+   * Ask the kernel companion to accelerate local TCP hops to and from this port (sockops +
+   * sk_msg). Needs `sluice kernel up`; without it the port works as usual and the log says why.
+   */
+  localHop?: boolean;
 }
 
 export interface ListenerConfig {
@@ -25,6 +32,7 @@ export interface ListenerConfig {
   readonly ipv6Only: boolean;
   readonly idleTimeout: number;
   readonly maxConnections: number;
+  readonly localHop: boolean;
 }
 
 /** Parses `8080`, `'8080'`, `'127.0.0.1:8080'` or `'[::1]:8080'` plus options, once. */
@@ -42,14 +50,15 @@ export function parseListen(target: number | string, opts: ListenOptions = {}, w
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError(`invalid port ${JSON.stringify(target)} (expected 0-65535 or 'host:port')`, where);
   }
-  const idleTimeout = opts.idleTimeout ?? 60_000;
-  if (!(idleTimeout >= 0)) throw new ConfigError('idleTimeout must be >= 0 (ms)', where);
+  known(opts, where, ['host', 'ipv6Only', 'idleTimeout', 'maxConnections', 'localHop']);
+  const idleTimeout = duration(opts.idleTimeout, `${where}: idleTimeout`, 60_000);
   return Object.freeze({
     host,
     port,
     ipv6Only: opts.ipv6Only ?? false,
     idleTimeout,
-    maxConnections: opts.maxConnections ?? 0,
+    maxConnections: count(opts.maxConnections, `${where}: maxConnections`, 0),
+    localHop: opts.localHop ?? false,
   });
 }
 
@@ -111,6 +120,10 @@ export class Listener {
     server.on('error', (err) => log.error(`listener ${this.key}: ${err.message}`));
     this.#server = server;
     log.info(`listening on ${host || '[::]'}:${this.port}`);
+    if (this.config.localHop) {
+      if (enableLocalHop(this.port)) log.info(`local hop acceleration on for port ${this.port}`);
+      else log.warn(`local hop acceleration requested for port ${this.port} but unavailable: ${offloadStatus().localHop.reason ?? 'unknown reason'}`);
+    }
   }
 
   #accept(socket: net.Socket): void {
