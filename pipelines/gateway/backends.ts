@@ -31,6 +31,11 @@ export class BackendRuntime {
   readonly #byToken = new Map<string, Endpoint>();
   readonly #tokens = new Map<Endpoint, string>();
   active = 0;
+  /** Retries or a per-attempt timeout: requests to this backend are kept whole. */
+  readonly buffered: boolean;
+  /** Options of the streaming path's muxHTTP and connect (same as the buffered path's). */
+  readonly poolOptions: { maxIdle: string; maxConnections: number; maxPending: number };
+  readonly connectOptions: { connectTimeout: string; idleTimeout: string };
 
   constructor(spec: BackendSpec, policy: BackendPolicySpec | null, m: GatewayMetrics) {
     this.key = spec.meta.key;
@@ -61,12 +66,16 @@ export class BackendRuntime {
     this.backendRequestTimeout = t?.backendRequest ?? 0;
     const cb = policy?.circuitBreaker;
     this.maxRequests = cb?.maxRequests ?? 0;
-    this.layout = upstreamLayout({
+    const up = {
       connectTimeout: this.connectTimeout,
       idleTimeout: t?.idle ?? 60_000,
       maxConnections: cb?.maxConnections ?? 0,
       maxPending: cb?.maxPendingRequests ?? 1000,
-    });
+    };
+    this.layout = upstreamLayout(up);
+    this.poolOptions = { maxIdle: `${up.idleTimeout}ms`, maxConnections: up.maxConnections, maxPending: up.maxPending };
+    this.connectOptions = { connectTimeout: `${up.connectTimeout}ms`, idleTimeout: `${up.idleTimeout}ms` };
+    this.buffered = this.retry !== null || this.backendRequestTimeout > 0;
     const passive = policy?.healthCheck?.passive;
     this.outlier = passive ? new OutlierDetector(this.endpoints, passive, (e) => m.ejections.increase(1, this.key, e.target)) : null;
     const active = policy?.healthCheck?.active;

@@ -7,14 +7,14 @@
 // Health checks start here and stop when this load is retired (pipy.exit), so a reload
 // replaces them along with the routes.
 
-import { pipy, pipeline, log, Kind, StreamEnd, type Event, type PipelineLayout } from '../api/index.ts';
+import { pipy, pipeline, log, Kind, StreamEnd, type Event, type PipelineLayout, type RequestHead } from '../api/index.ts';
 import { AccessLog } from '../modules/access-log.ts';
 import { parseSNI } from '../modules/sni.ts';
 import { ensureFront, relayedClient, retireFronts } from '../modules/tls-front.ts';
 import { BackendRuntime, policyFor } from './backends.ts';
 import { compileRule, type CompileEnv, type PipelineModuleExports } from './compile.ts';
 import type { GatewayModel, GatewaySpec, L4RouteSpec, ListenerSpec } from './config.ts';
-import { HttpGateway, type CompiledRule } from './http-gateway.ts';
+import { HttpGateway, type CompiledRule, type GatewayCtx } from './http-gateway.ts';
 import { gatewayMetrics } from './metrics.ts';
 import { HostRouter, attaches, effectiveHostnames, hostMatches } from './router.ts';
 
@@ -78,10 +78,12 @@ export async function buildGateway(model: GatewayModel, modules: Map<string, Pip
         metrics,
         accessLog,
         relayedClient: https ? relayedClient : null,
-      });
-      const maxBody = model.settings.maxBodyBytes;
-      pipy.listen(listenOn, ($) =>
-        $.demuxHTTP({ maxBodySize: maxBody }).to(($) => $.replaceMessage((msg, ctx) => gateway.handle(msg as never, ctx as never), { maxBodySize: maxBody })),
+        maxBodyBytes: model.settings.maxBodyBytes,
+      }, backends.values());
+      pipy.listen(listenOn, { context: (): GatewayCtx => ({ x: null }) }, ($) =>
+        $.demuxHTTP().to(($) =>
+          $.handleMessageStart((evt, ctx) => gateway.onRequest(evt.head as unknown as RequestHead, ctx)).pipe((_evt: Event, ctx: GatewayCtx) => ctx.x!.layout),
+        ),
       );
       summary.push(`${https ? 'https' : 'http'}://${target} (${router.size} route matches)`);
     } else if (g.listeners.some((x) => x.l.tls?.mode === 'Terminate')) {

@@ -105,7 +105,7 @@ function compileFilter(f: FilterSpec, env: CompileEnv, responseSteps: ResponseSt
         if (ratio < 1 && Math.random() >= ratio) return null;
         const ep = b.pick(x.view, x.client, null);
         // Fire and forget: the mirror's answer (or failure) never reaches the client.
-        if (ep) void send(b.layout, ep.target, cloneHead(x.head), x.body, x.tail, 10_000);
+        if (ep) void send(b.layout, ep.target, cloneHead(x.head), x.body!, x.tail, 10_000);
         return null;
       };
     }
@@ -114,11 +114,11 @@ function compileFilter(f: FilterSpec, env: CompileEnv, responseSteps: ResponseSt
       const req = mod.request;
       const res = mod.response;
       if (res) {
-        responseSteps.push((x, _h, r) => res(r, x.ctx));
+        responseSteps.push((x, h, r) => res(r ?? new Message({ status: x.status, headers: h }), x.ctx));
       }
       if (!req) return null;
       return (x) => {
-        const r = req(new Message(x.head, x.body, x.tail), x.ctx);
+        const r = req(new Message(x.head, x.body!, x.tail), x.ctx);
         if (r instanceof Message) return r;
         if (r && typeof (r as Promise<unknown>).then === 'function') return (r as Promise<Message | null | undefined | void>).then((v) => (v instanceof Message ? v : null));
         return null;
@@ -295,5 +295,9 @@ export function compileRule(route: HTTPRouteSpec, rule: RuleSpec, gw: GatewaySpe
     requestTimeout: rule.timeouts.request,
     backendRequestTimeout: rule.timeouts.backendRequest,
     retry: rule.retry,
+    // Mirrors and extension modules see the body; retries and timeouts resend or abandon the
+    // request: these rules keep it whole. Everything else streams.
+    bodySteps: rule.filters.some((f) => f.type === 'RequestMirror' || f.type === 'ExtensionRef'),
+    buffered: rule.retry !== null || rule.timeouts.request > 0 || rule.timeouts.backendRequest > 0,
   };
 }

@@ -10,7 +10,7 @@
 //
 // Nothing here reads configuration per request: every branch below was decided at load.
 
-import { Data, Message, RequestHead, type ResponseHead } from '../api/index.ts';
+import { pipeline, Data, Message, RequestHead, type PipelineLayout, type ResponseHead, type StreamEnd } from '../api/index.ts';
 import type { Endpoint } from '../modules/balancer.ts';
 import { send, type Reply } from '../modules/upstream.ts';
 import { continueTrace, type Span } from '../modules/tracing.ts';
@@ -25,7 +25,7 @@ export type Headers = Record<string, string>;
 /** A request-phase step: null continues, a Message answers the request. */
 export type Step = (x: Exchange) => Message | null | Promise<Message | null>;
 /** A response-phase step: edits the response headers in place. */
-export type ResponseStep = (x: Exchange, headers: Headers, res: Message) => void;
+export type ResponseStep = (x: Exchange, headers: Headers, res: Message | null) => void;
 
 export interface CompiledRef {
   /** null: the reference names no Backend; requests sent its way get 500 (spec). */
@@ -45,15 +45,20 @@ export interface CompiledRule {
   requestTimeout: number;
   backendRequestTimeout: number;
   retry: RetrySpec | null;
+  /** Steps that need the request body (extension modules): the rule runs on the buffered path. */
+  bodySteps: boolean;
+  /** Retries, timeouts or a mirror: the request is kept whole to be sent (again). */
+  buffered: boolean;
 }
 
 /** The state of one request while the gateway handles it. */
 export class Exchange {
   readonly view: RequestView;
   readonly head: RequestHead;
-  body: Data;
-  tail: Record<string, string> | null;
-  readonly ctx: { inbound?: { remoteAddress: string; remotePort: number } };
+  /** The request body and tail: known on the buffered path only. */
+  body: Data | null = null;
+  tail: Record<string, string> | null = null;
+  readonly ctx: GatewayCtx;
   readonly client: string;
   readonly origin: string | undefined;
   readonly t0 = performance.now();
@@ -67,14 +72,22 @@ export class Exchange {
   /** An endpoint to pin with a session cookie on the response. */
   pinned: { backend: BackendRuntime; endpoint: Endpoint } | null = null;
 
-  constructor(msg: Message<RequestHead>, ctx: Exchange['ctx'], client: string) {
-    this.head = msg.head;
-    this.view = new RequestView(msg.head);
-    this.body = msg.body;
-    this.tail = msg.tail;
+  ref: CompiledRef | null = null;
+  /** The streaming path's endpoint (its in-flight count is held until the stream ends). */
+  ep: Endpoint | null = null;
+  sentAt = 0;
+  status = 0;
+  bytesOut: number | null = null;
+  /** What the head phase decided: an answer, or the layout the request goes on with. */
+  answer: Message | null = null;
+  layout: PipelineLayout<GatewayCtx> | null = null;
+
+  constructor(head: RequestHead, ctx: GatewayCtx, client: string) {
+    this.head = head;
+    this.view = new RequestView(head);
     this.ctx = ctx;
     this.client = client;
-    this.origin = msg.head.header('origin');
+    this.origin = head.header('origin');
   }
 }
 
@@ -90,37 +103,74 @@ export interface HttpGatewayOptions {
   tracing: boolean;
   metrics: GatewayMetrics;
   accessLog: AccessLog | null;
+  maxBodyBytes: number;
   /** For listeners behind a TLS front: the real client of a relayed connection (by its port). */
   relayedClient: ((remotePort: number) => string | undefined) | null;
+}
+
+/** The per-request context of a gateway listener (demuxHTTP copies it for each request). */
+export interface GatewayCtx {
+  inbound?: { remoteAddress: string; remotePort: number };
+  x: Exchange | null;
 }
 
 export class HttpGateway {
   readonly router: HostRouter<CompiledRule>;
   readonly #o: HttpGatewayOptions;
   readonly #m: GatewayMetrics;
+  /** Answers decided in the head phase (404, redirects, denials): the request body is dropped. */
+  readonly answerLayout: PipelineLayout<GatewayCtx>;
+  /** Requests that need their body (retries, timeouts, mirrors, extension modules). */
+  readonly bufferedLayout: PipelineLayout<GatewayCtx>;
+  readonly #streams = new Map<BackendRuntime, PipelineLayout<GatewayCtx>>();
 
-  constructor(router: HostRouter<CompiledRule>, o: HttpGatewayOptions) {
+  constructor(router: HostRouter<CompiledRule>, o: HttpGatewayOptions, backends: Iterable<BackendRuntime>) {
     this.router = router;
     this.#o = o;
     this.#m = o.metrics;
+    for (const b of backends) this.#streams.set(b, this.streamLayout(b));
+    this.answerLayout = pipeline<GatewayCtx>(($) => $.replaceMessage((_msg, ctx) => this.#finish(ctx.x!, ctx.x!.answer!), { maxBodySize: o.maxBodyBytes }));
+    this.bufferedLayout = pipeline<GatewayCtx>(($) => $.replaceMessage((msg, ctx) => this.buffered(msg as Message<RequestHead>, ctx), { maxBodySize: o.maxBodyBytes }));
   }
 
-  /** The replaceMessage callback: always resolves to a response. */
-  handle(msg: Message<RequestHead>, ctx: Exchange['ctx']): Promise<Message> {
-    const ib = ctx.inbound;
-    const rc = this.#o.relayedClient;
-    const client = (rc !== null && ib ? rc(ib.remotePort) : undefined) ?? ib?.remoteAddress ?? '';
-    const x = new Exchange(msg, ctx, client);
-    return this.#process(x).then(
-      (res) => this.#finish(x, res),
-      (err: Error) => {
-        x.error = `RuntimeError: ${err?.message ?? String(err)}`;
-        return this.#finish(x, reply(500, 'internal error'));
-      },
+  /**
+   * The streaming layout of a backend: the request body flows to the endpoint as it arrives
+   * and the response flows back (muxHTTP pools connections per endpoint).
+   */
+  streamLayout(b: BackendRuntime): PipelineLayout<GatewayCtx> {
+    return pipeline<GatewayCtx>(($) =>
+      $.muxHTTP((ctx) => ctx.x!.endpoint, b.poolOptions)
+        .to(($) => $.connect((ctx) => ctx.x!.endpoint, b.connectOptions))
+        .handleMessageStart((evt, ctx) => this.#streamResponse(evt.head as unknown as ResponseHead, ctx.x!))
+        .replaceStreamEnd((evt, ctx) => this.#streamEnd(evt, ctx.x!))
+        .onEnd((ctx) => this.#streamDone(ctx.x!)),
     );
   }
 
-  async #process(x: Exchange): Promise<Message> {
+  /**
+   * The head phase (handleMessageStart): routing, policies, header filters and the endpoint
+   * choice happen here, synchronously; the layout the request continues on is left in ctx.x.
+   */
+  onRequest(head: RequestHead, ctx: GatewayCtx): void {
+    const ib = ctx.inbound;
+    const rc = this.#o.relayedClient;
+    const client = (rc !== null && ib ? rc(ib.remotePort) : undefined) ?? ib?.remoteAddress ?? '';
+    const x = new Exchange(head, ctx, client);
+    ctx.x = x;
+    try {
+      const r = this.#head(x);
+      if (r !== null) {
+        x.answer = r;
+        x.layout = this.answerLayout;
+      }
+    } catch (err) {
+      x.error = `RuntimeError: ${(err as Error)?.message ?? String(err)}`;
+      x.answer = reply(500, 'internal error');
+      x.layout = this.answerLayout;
+    }
+  }
+
+  #head(x: Exchange): Message | null {
     const cand = this.router.match(x.view);
     if (cand === null) {
       x.error = 'no route';
@@ -129,24 +179,35 @@ export class HttpGateway {
     x.cand = cand;
     const rule = cand.rule;
     for (let i = 0; i < rule.guards.length; i++) {
-      let r = rule.guards[i]!(x);
-      if (r !== null && !(r instanceof Message)) r = await r;
+      const r = rule.guards[i]!(x) as Message | null;
       if (r) return r;
+    }
+    if (rule.bodySteps) {
+      // Extension modules see the whole request: the rest happens once the body is in.
+      x.layout = this.bufferedLayout;
+      return null;
     }
     for (let i = 0; i < rule.steps.length; i++) {
-      let r = rule.steps[i]!(x);
-      if (r !== null && !(r instanceof Message)) r = await r;
+      const r = rule.steps[i]!(x) as Message | null;
       if (r) return r;
     }
+    return this.#toBackend(x, rule);
+  }
+
+  /** Picks the backendRef, applies its filters and the forwarding headers, chooses the path. */
+  #toBackend(x: Exchange, rule: CompiledRule): Message | null {
     const ref = pickRef(rule);
     if (ref === null) {
       x.error = 'no backend';
       return reply(500, 'no backend');
     }
-    if (ref.backend === null) {
+    x.ref = ref;
+    const b = ref.backend;
+    if (b === null) {
       x.error = 'invalid backendRef';
       return reply(500, 'invalid backend');
     }
+    x.backend = b.key;
     const h = x.head.headers;
     for (const mod of ref.requestMods) mod(h);
     const xff = h['x-forwarded-for'];
@@ -156,14 +217,105 @@ export class HttpGateway {
       x.span = continueTrace(h.traceparent);
       h.traceparent = x.span.traceparent;
     }
-    const res = await this.#forward(x, rule, ref.backend);
+    if (rule.buffered || b.buffered) {
+      x.layout = this.bufferedLayout;
+      return null;
+    }
+    // Streaming: one attempt, decided now.
+    if (b.maxRequests > 0 && b.active >= b.maxRequests) {
+      x.error = 'circuit breaker: too many requests';
+      return reply(503, 'backend overloaded', { 'x-sluice-overflow': 'max-requests' });
+    }
+    const ep = b.pick(x.view, x.client, null);
+    if (ep === null) {
+      x.error = 'no healthy endpoint';
+      return reply(503, 'no healthy endpoint');
+    }
+    x.endpoint = ep.target;
+    x.ep = ep;
+    ep.active++;
+    b.active++;
+    x.sentAt = performance.now();
+    x.layout = this.#streams.get(b)!;
+    return null;
+  }
+
+  #streamResponse(head: ResponseHead, x: Exchange): void {
+    if (x.status !== 0) return;
+    x.status = head.status;
+    const b = x.ref!.backend!;
+    const ep = x.ep!;
+    const ms = performance.now() - x.sentAt;
+    x.upstreamMs = ms;
+    this.#m.upstreamDuration.observe(ms / 1000, b.key);
+    this.#m.upstreamRequests.increase(1, b.key, ep.target, statusClass(head.status));
+    b.outlier?.report(ep, head.status >= 500);
+    if (b.cookieName !== null && !b.hasSessionFor(x.view, ep)) x.pinned = { backend: b, endpoint: ep };
+    const h = head.headers;
+    for (const mod of x.ref!.responseMods) mod(h);
+    this.#respond(x, h, null);
+  }
+
+  /** A stream that failed before its response: answered like the buffered path would. */
+  #streamEnd(evt: StreamEnd, x: Exchange): StreamEnd | Message {
+    if (!evt.error || x.status !== 0) return evt;
+    const b = x.ref!.backend!;
+    const ep = x.ep!;
+    x.upstreamMs = performance.now() - x.sentAt;
+    x.error = evt.error;
+    this.#m.upstreamRequests.increase(1, b.key, ep.target, 'error');
+    this.#m.upstreamErrors.increase(1, b.key, ep.target, evt.error);
+    b.outlier?.report(ep, true);
+    const res = reply(statusForError(evt.error), 'upstream unavailable');
+    x.status = (res.head as ResponseHead).status;
+    this.#respond(x, (res.head as ResponseHead).headers, res);
+    return res;
+  }
+
+  #streamDone(x: Exchange): void {
+    const ep = x.ep;
+    if (ep !== null) {
+      x.ep = null;
+      ep.active--;
+      x.ref!.backend!.active--;
+    }
+    this.#record(x, x.status || 499);
+  }
+
+  /** The buffered path (replaceMessage): always resolves to a response. */
+  buffered(msg: Message<RequestHead>, ctx: GatewayCtx): Promise<Message> {
+    const x = ctx.x!;
+    x.body = msg.body;
+    x.tail = msg.tail;
+    return this.#bufferedProcess(x).then(
+      (res) => this.#finish(x, res),
+      (err: Error) => {
+        x.error = `RuntimeError: ${err?.message ?? String(err)}`;
+        return this.#finish(x, reply(500, 'internal error'));
+      },
+    );
+  }
+
+  async #bufferedProcess(x: Exchange): Promise<Message> {
+    const rule = x.cand!.rule;
+    if (x.ref === null) {
+      // Came here before the filter steps (an extension module needs the body).
+      for (let i = 0; i < rule.steps.length; i++) {
+        let r = rule.steps[i]!(x);
+        if (r !== null && !(r instanceof Message)) r = await r;
+        if (r) return r;
+      }
+      const r = this.#toBackend(x, rule);
+      if (r) return r;
+    }
+    const ref = x.ref!;
+    const res = await this.#forward(x, rule, ref.backend!);
     const rh = res.head as { headers: Headers };
     for (const mod of ref.responseMods) mod(rh.headers);
     return res;
   }
 
   async #forward(x: Exchange, rule: CompiledRule, b: BackendRuntime): Promise<Message> {
-    x.backend = b.key;
     const retry = rule.retry ?? b.retry;
     const attempts = retry !== null && (IDEMPOTENT.has(x.view.method) || retry.allowNonIdempotent) ? retry.attempts : 0;
     const deadline = rule.requestTimeout > 0 ? x.t0 + rule.requestTimeout : 0;
@@ -189,7 +341,7 @@ export class HttpGateway {
       x.endpoint = ep.target;
       ep.active++;
       b.active++;
-      last = await send(b.layout, ep.target, x.head, x.body, x.tail, Math.ceil(timeout));
+      last = await send(b.layout, ep.target, x.head, x.body!, x.tail, Math.ceil(timeout));
       ep.active--;
       b.active--;
       x.upstreamMs += last.elapsed;
@@ -197,8 +349,7 @@ export class HttpGateway {
       this.#m.upstreamDuration.observe(last.elapsed / 1000, b.key);
       this.#m.upstreamRequests.increase(1, b.key, ep.target, last.response ? statusClass(status) : 'error');
       if (!last.response) this.#m.upstreamErrors.increase(1, b.key, ep.target, last.error);
-      b.outlier?.report(ep, status >= 500);
-      if (last.response && b.cookieName !== null && !b.hasSessionFor(x.view, ep)) x.pinned = { backend: b, endpoint: ep };
+      b.outlier?.report(ep, status >= 500);      if (last.response && b.cookieName !== null && !b.hasSessionFor(x.view, ep)) x.pinned = { backend: b, endpoint: ep };
       if (i >= attempts || retry === null) break;
       const retryable = retry.codes.includes(status) || (!last.response && last.error !== 'ReadTimeout' && retry.onConnectFailure);
       if (!retryable) break;
@@ -218,17 +369,27 @@ export class HttpGateway {
     return reply(statusForError(last.error), 'upstream unavailable');
   }
 
-  #finish(x: Exchange, res: Message): Message {
-    const head = res.head as ResponseHead;
-    const h = head.headers;
+  /** Response-phase steps common to both paths: rule response filters, session cookie. */
+  #respond(x: Exchange, h: Headers, res: Message | null): void {
     const rule = x.cand?.rule ?? null;
     if (rule) for (const step of rule.responseSteps) step(x, h, res);
     if (x.pinned) {
       const c = x.pinned.backend.sessionCookie(x.pinned.endpoint);
       h['set-cookie'] = h['set-cookie'] ? `${h['set-cookie']}\n${c}` : c;
     }
-    const status = head.status ?? 200;
-    const route = rule?.route ?? '';
+  }
+
+  #finish(x: Exchange, res: Message): Message {
+    const head = res.head as ResponseHead;
+    this.#respond(x, head.headers, res);
+    x.bytesOut = res.body.size;
+    this.#record(x, head.status ?? 200);
+    return res;
+  }
+
+  /** Metrics and the access log line. */
+  #record(x: Exchange, status: number): void {
+    const route = x.cand?.rule.route ?? '';
     const secs = (performance.now() - x.t0) / 1000;
     this.#m.requests.increase(1, route, x.backend, statusClass(status));
     this.#m.duration.observe(secs, route);
@@ -239,7 +400,7 @@ export class HttpGateway {
         client: x.client,
         method: x.view.method,
         host: x.view.host,
-        path: x.head.path,
+        path: x.view.path + (x.view.query !== null ? `?${x.view.query}` : ''),
         protocol: x.head.protocol,
         status,
         route: route || null,
@@ -247,8 +408,8 @@ export class HttpGateway {
         endpoint: x.endpoint || null,
         duration_ms: Math.round(secs * 1e6) / 1000,
         upstream_ms: Math.round(x.upstreamMs * 1000) / 1000,
-        bytes_in: x.body.size,
-        bytes_out: res.body.size,
+        bytes_in: x.body !== null ? x.body.size : Number(x.head.header('content-length') ?? 0),
+        bytes_out: x.bytesOut,
         user_agent: x.head.header('user-agent') ?? null,
         trace_id: x.span?.traceId ?? null,
         span_id: x.span?.spanId ?? null,
@@ -257,7 +418,6 @@ export class HttpGateway {
       };
       log.write(r);
     }
-    return res;
   }
 }
 

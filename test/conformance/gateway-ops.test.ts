@@ -94,6 +94,61 @@ spec:
   }
 });
 
+t('bodies stream on plain routes (past maxBodyBytes); buffered routes (retries) answer 413 past it', async () => {
+  const big = await startBig();
+  const settings = `---\n${SL}\nkind: GatewaySettings\nmetadata: { name: s }\nspec: { maxBodyBytes: 1048576, accessLog: { enabled: false } }\n`;
+  const gw = await startGateway(
+    GATEWAY + backend('big', big.addr) + settings +
+      `---\n${GW}\nkind: HTTPRoute\nmetadata: { name: r }\nspec:\n  parentRefs: [{ name: gw }]\n  rules:\n    - matches: [{ path: { value: /retry } }]\n      retry: { attempts: 1, codes: [503] }\n      backendRefs: [{ name: big }]\n    - backendRefs: [{ name: big }]\n`,
+  );
+  try {
+    const size = 6 * 1024 * 1024;
+    const down = await request(gw.port, { path: `/download/${size}` });
+    assert.is(down.status, 200);
+    assert.is(down.text.length, size);
+    const up = await request(gw.port, { path: '/upload', method: 'POST', body: 'y'.repeat(size) });
+    assert.is(up.status, 200);
+    assert.is(up.text, `got ${size}`);
+    const refused = await request(gw.port, { path: '/retry/upload', method: 'POST', body: 'y'.repeat(2 * 1024 * 1024) });
+    assert.is(refused.status, 413);
+  } finally {
+    await gw.stop();
+    await big.close();
+  }
+});
+
+/** An upstream that sends /download/<n> bytes and counts what is uploaded. */
+async function startBig(): Promise<{ addr: string; close(): Promise<void> }> {
+  const http = await import('node:http');
+  const server = http.createServer((req, res) => {
+    let n = 0;
+    req.on('data', (d: Buffer) => (n += d.length));
+    req.on('end', () => {
+      const m = /^\/download\/(\d+)$/.exec(req.url ?? '');
+      if (m) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        const total = Number(m[1]);
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        let sent = 0;
+        const pump = () => {
+          while (sent < total) {
+            const piece = chunk.subarray(0, Math.min(chunk.length, total - sent));
+            sent += piece.length;
+            if (!res.write(piece)) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        pump();
+      } else res.end(`got ${n}`);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    addr: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
+
 t('sluice gateway without a config serves the embedded demo and prints where to send requests', async () => {
   const [p, pa, pb] = await Promise.all([freePort(), freePort(), freePort()]);
   const run = await startSluice(['gateway', '--admin-port=0'], { env: { SLUICE_GATEWAY_DEMO_PORTS: `${p},${pa},${pb}` }, ready: new RegExp(`listening on 127.0.0.1:${pb}`) });
