@@ -414,6 +414,20 @@ test('CR, LF or NUL anywhere in a head is rejected (response splitting)', () => 
   bad.forEach((fn, i) => assert.is(codeOf(fn), 'ProtocolError', `case ${i}`));
 });
 
+test('chars above U+00FF are refused: latin1 would truncate U+010A to LF, U+010D to CR', () => {
+  const bad: Array<() => void> = [
+    () => createResponseEncoder(() => {}).start({ status: 200, headers: { x: 'a\u010aSet-Cookie: evil=1' } }, 0, 'GET', true),
+    () => createResponseEncoder(() => {}).start({ status: 200, headers: { 'x\u010d': 'a' } }, 0, 'GET', true),
+    () => createResponseEncoder(() => {}).start({ status: 200, statusText: 'OK\u010d\u010a' }, 0, 'GET', true),
+    () => createRequestEncoder(() => {}).start({ method: 'GET', path: '/\u0120HTTP/1.1', headers: {} }, 0),
+  ];
+  bad.forEach((fn, i) => assert.is(codeOf(fn), 'ProtocolError', `case ${i}`));
+  // obs-text (U+0080..U+00FF) is one byte each and allowed in values (RFC 9110 §5.5).
+  const c = capture();
+  createResponseEncoder(c.out).start({ status: 200, headers: { x: 'caf\u00e9' } }, 0, 'GET', true);
+  assert.ok(Buffer.concat(c.outs).includes(Buffer.from([0x63, 0x61, 0x66, 0xe9])));
+});
+
 test('CR/LF in chunked trailers is rejected', () => {
   const enc = createResponseEncoder(() => {}, { bufferSize: 0 });
   enc.start({ status: 200 }, -1, 'GET', true);
