@@ -6,6 +6,7 @@ export type { ListenDeclOptions } from '../../runtime/api/pipy.ts';
 export { Designer } from '../../runtime/api/designer.ts';
 export type {
   Ctx,
+  BranchCond,
   Output,
   Sub,
   ConnectOptions,
@@ -14,6 +15,10 @@ export type {
   MessageOptions,
   HTTPLimitsOptions,
 } from '../../runtime/api/designer.ts';
+export type { WaitOptions } from '../../runtime/filters/wait.ts';
+export type { ReplayOptions } from '../../runtime/filters/replay.ts';
+export type { ThrottleOptions, QuotaSource } from '../../runtime/filters/throttle-base.ts';
+export type { Insertable } from '../../runtime/filters/insert.ts';
 export { Data, Message, MessageStart, MessageEnd, StreamEnd, Kind, StreamEndCodes } from '../../runtime/engine/event.ts';
 export type { Event, StreamEndCode, Head, Tail } from '../../runtime/engine/event.ts';
 export { PipelineLayout } from '../../runtime/engine/pipeline.ts';
