@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { startSluice, freePort } from '../helpers/sluice.ts';
 import { spawnSync } from 'node:child_process';
 import https from 'node:https';
-import { binSluice, distRoot } from '../helpers/sluice.ts';
+import { binSluice, distRoot, repoRoot } from '../helpers/sluice.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,6 +172,11 @@ t('sluice gateway without a config serves the embedded demo and prints where to 
   } finally {
     await run.stop('SIGKILL');
   }
+});
+
+t('the example gateway scripts (backends, PipelineModule) type-check against the API', () => {
+  const r = spawnSync(process.execPath, [binSluice, 'check', 'examples/gateway/backends.ts', 'examples/gateway/modules/order-check.ts'], { cwd: repoRoot, env: { ...process.env, SLUICE_DIST: distRoot }, encoding: 'utf8', timeout: 60000 });
+  assert.is(r.status, 0, r.stdout + r.stderr);
 });
 
 t('an invalid config is refused at start with the resource, field path and reason', () => {
