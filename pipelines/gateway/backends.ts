@@ -11,6 +11,13 @@ import type { BackendPolicySpec, BackendSpec, RetrySpec } from './config.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { RequestView } from './router.ts';
 
+/**
+ * The endpoints of the running load, by `backend|host:port` (this module outlives a reload): a
+ * reloaded Backend starts with what the previous load had learnt, so an endpoint known to be
+ * down gets no traffic while the new checks catch up.
+ */
+const live = new Map<string, Endpoint>();
+
 export class BackendRuntime {
   readonly key: string;
   readonly endpoints: Endpoint[];
@@ -31,6 +38,7 @@ export class BackendRuntime {
   readonly #byToken = new Map<string, Endpoint>();
   readonly #tokens = new Map<Endpoint, string>();
   active = 0;
+  readonly #metrics: GatewayMetrics;
   /** Retries or a per-attempt timeout: requests to this backend are kept whole. */
   readonly buffered: boolean;
   /** Options of the streaming path's muxHTTP and connect (same as the buffered path's). */
@@ -82,7 +90,7 @@ export class BackendRuntime {
     this.health = active
       ? new ActiveHealthCheck(this.endpoints, active, (e, healthy) => m.endpointHealthy.set(healthy ? 1 : 0, this.key, e.target))
       : null;
-    for (const e of this.endpoints) m.endpointHealthy.set(1, this.key, e.target);
+    this.#metrics = m;
   }
 
   /** Picks an endpoint: the session cookie's one if it is up, else by the balancer. */
@@ -113,12 +121,30 @@ export class BackendRuntime {
     return this.cookieName !== null && cookie(v.head.header('cookie'), this.cookieName) === this.#tokens.get(e);
   }
 
+  /** Called once the load is complete: takes over health state, starts active checks. */
   start(): void {
+    for (const e of this.endpoints) {
+      const k = `${this.key}|${e.target}`;
+      const was = live.get(k);
+      if (was) {
+        // Only active checks can bring an endpoint back, so their verdict carries over only to
+        // a backend that still has them.
+        if (this.health) e.healthy = was.healthy;
+        e.ejectedUntil = was.ejectedUntil;
+        e.ejections = was.ejections;
+      }
+      live.set(k, e);
+      this.#metrics.endpointHealthy.set(e.healthy ? 1 : 0, this.key, e.target);
+    }
     this.health?.start();
   }
 
   stop(): void {
     this.health?.stop();
+    for (const e of this.endpoints) {
+      const k = `${this.key}|${e.target}`;
+      if (live.get(k) === e) live.delete(k);
+    }
   }
 }
 

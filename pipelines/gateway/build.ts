@@ -10,7 +10,7 @@
 import { pipy, pipeline, log, Kind, StreamEnd, type Event, type PipelineLayout, type RequestHead } from '../api/index.ts';
 import { AccessLog } from '../modules/access-log.ts';
 import { parseSNI } from '../modules/sni.ts';
-import { ensureFront, relayedClient, retireFronts } from '../modules/tls-front.ts';
+import { ensureFront, relayedClient, relayedServername, retireFronts } from '../modules/tls-front.ts';
 import { BackendRuntime, policyFor } from './backends.ts';
 import { compileRule, type CompileEnv, type PipelineModuleExports } from './compile.ts';
 import type { GatewayModel, GatewaySpec, L4RouteSpec, ListenerSpec } from './config.ts';
@@ -79,6 +79,8 @@ export async function buildGateway(model: GatewayModel, modules: Map<string, Pip
         accessLog,
         relayedClient: https ? relayedClient : null,
         maxBodyBytes: model.settings.maxBodyBytes,
+        countIn: al.enabled && al.fields.includes('bytes_in'),
+        countOut: al.enabled && al.fields.includes('bytes_out'),
       }, backends.values());
       pipy.listen(listenOn, { context: (): GatewayCtx => ({ x: null }) }, ($) =>
         $.demuxHTTP().to(($) =>
@@ -86,14 +88,18 @@ export async function buildGateway(model: GatewayModel, modules: Map<string, Pip
         ),
       );
       summary.push(`${https ? 'https' : 'http'}://${target} (${router.size} route matches)`);
-    } else if (g.listeners.some((x) => x.l.tls?.mode === 'Terminate')) {
-      log.warn(`gateway: TLS listener ${g.listeners.map((x) => x.l.name).join(', ')} on ${target}: TLSRoute with mode Terminate is not supported yet (use Passthrough, or an HTTPS listener); listener skipped`);
-      summary.push(`${target}: skipped (TLSRoute termination not supported)`);
     } else {
       const routes = model.l4Routes.filter((r) => r.kind === (proto === 'TLS' ? 'TLSRoute' : 'TCPRoute') && g.listeners.some(({ gw, l }) => attaches(r, gw, l)));
-      const choose = l4Chooser(routes, proto === 'TLS', g.listeners.map((x) => x.l.hostname), backends);
-      pipy.listen(target, { context: () => ({ target: '' }) }, ($) => $.pipe((evt: Event, ctx: { target: string; inbound?: { remoteAddress: string } }) => choose(evt, ctx)));
-      summary.push(`${proto.toLowerCase()}://${target} (${routes.length} ${proto === 'TLS' ? 'TLSRoute' : 'TCPRoute'}s)`);
+      // TLS Terminate: the front decrypts and relays; routes match the SNI it saw.
+      const terminate = proto === 'TLS' && g.listeners.some((x) => x.l.tls?.mode === 'Terminate');
+      let listenOn = target;
+      if (terminate) {
+        const certs = g.listeners.flatMap((x) => x.l.tls?.certificates ?? []);
+        listenOn = `127.0.0.1:${await ensureFront(g.address, g.port, certs, generation, false)}`;
+      }
+      const choose = l4Chooser(routes, proto === 'TLS' ? (terminate ? 'relayed' : 'peek') : 'none', g.listeners.map((x) => x.l.hostname), backends);
+      pipy.listen(listenOn, { context: () => ({ target: '' }) }, ($) => $.pipe((evt: Event, ctx: L4Ctx) => choose(evt, ctx)));
+      summary.push(`${terminate ? 'tls+terminate' : proto.toLowerCase()}://${target} (${routes.length} ${proto === 'TLS' ? 'TLSRoute' : 'TCPRoute'}s)`);
     }
   }
 
@@ -106,9 +112,9 @@ export async function buildGateway(model: GatewayModel, modules: Map<string, Pip
   return { summary };
 }
 
-type L4Ctx = { target: string; inbound?: { remoteAddress: string } };
+type L4Ctx = { target: string; inbound?: { remoteAddress: string; remotePort: number } };
 
-function l4Chooser(routes: L4RouteSpec[], bySNI: boolean, listenerHosts: (string | null)[], backends: Map<string, BackendRuntime>): (evt: Event, ctx: L4Ctx) => PipelineLayout {
+function l4Chooser(routes: L4RouteSpec[], sniFrom: 'peek' | 'relayed' | 'none', listenerHosts: (string | null)[], backends: Map<string, BackendRuntime>): (evt: Event, ctx: L4Ctx) => PipelineLayout {
   const connect = pipeline<L4Ctx>(($) => $.connect((ctx) => ctx.target));
   const refuse = pipeline(($) => $.replaceData(() => new StreamEnd('ConnectionRefused', 'no route')).replaceStreamEnd(() => new StreamEnd('ConnectionRefused', 'no route')));
   // Most specific hostname first (exact, then longer wildcards, then routes without hostnames).
@@ -117,11 +123,11 @@ function l4Chooser(routes: L4RouteSpec[], bySNI: boolean, listenerHosts: (string
     .sort((a, b) => spec(b.h) - spec(a.h) || a.r.meta.created - b.r.meta.created || a.r.meta.order - b.r.meta.order);
   return (evt, ctx) => {
     let sni: string | null = null;
-    if (bySNI) {
+    if (sniFrom === 'peek') {
       if (evt.kind !== Kind.Data) return refuse;
       sni = parseSNI(evt.toBuffer());
-      if (sni !== null && !listenerHosts.some((h) => h === null || hostMatches(h, sni!))) return refuse;
-    }
+    } else if (sniFrom === 'relayed') sni = relayedServername(ctx.inbound?.remotePort ?? 0);
+    if (sni !== null && !listenerHosts.some((h) => h === null || hostMatches(h, sni!))) return refuse;
     const hit = table.find((t) => t.h === '*' || (sni !== null && hostMatches(t.h, sni)));
     if (!hit) return refuse;
     const refs = hit.r.backendRefs.filter((r) => r.weight > 0);
@@ -130,7 +136,8 @@ function l4Chooser(routes: L4RouteSpec[], bySNI: boolean, listenerHosts: (string
     let x = Math.random() * total;
     const ref = refs.find((r) => (x -= r.weight) < 0) ?? refs[refs.length - 1];
     const b = ref ? backends.get(ref.key) : undefined;
-    const ep = b?.pickL4(ctx.inbound?.remoteAddress ?? '');
+    const client = (sniFrom === 'relayed' ? relayedClient(ctx.inbound?.remotePort ?? 0) : undefined) ?? ctx.inbound?.remoteAddress ?? '';
+    const ep = b?.pickL4(client);
     if (!ep) return refuse;
     ctx.target = ep.target;
     return connect;

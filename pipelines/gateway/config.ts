@@ -769,11 +769,12 @@ function crossCheck(m: GatewayModel): void {
     g.listeners.forEach((l, i) => {
       const c = new Checker(`Gateway ${g.meta.key}`);
       const k = `${g.address}:${l.port}`;
+      const kind = l.protocol === 'TLS' ? `TLS ${l.tls?.mode ?? 'Passthrough'}` : l.protocol;
       const prev = ports.get(k);
       // Several listeners may share a port only if they are HTTP(S) told apart by hostname.
-      if (prev !== undefined && prev !== `${l.protocol}`) c.fail(`spec.listeners[${i}].port`, `port ${l.port} is already used by a ${prev} listener`);
+      if (prev !== undefined && prev !== kind) c.fail(`spec.listeners[${i}].port`, `port ${l.port} is already used by a ${prev} listener`);
       if (prev === 'TCP' && l.protocol === 'TCP') c.fail(`spec.listeners[${i}].port`, `port ${l.port} is already used by another TCP listener`);
-      ports.set(k, l.protocol);
+      ports.set(k, kind);
       if (l.tls) {
         for (let j = 0; j < l.tls.certificates.length; j++) {
           const ref = l.tls.certificates[j]!;

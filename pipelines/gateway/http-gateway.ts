@@ -78,6 +78,7 @@ export class Exchange {
   sentAt = 0;
   status = 0;
   bytesOut: number | null = null;
+  bytesIn = 0;
   /** What the head phase decided: an answer, or the layout the request goes on with. */
   answer: Message | null = null;
   layout: PipelineLayout<GatewayCtx> | null = null;
@@ -104,6 +105,9 @@ export interface HttpGatewayOptions {
   metrics: GatewayMetrics;
   accessLog: AccessLog | null;
   maxBodyBytes: number;
+  /** Count body bytes on the streaming path (the access log has bytes_in / bytes_out). */
+  countIn: boolean;
+  countOut: boolean;
   /** For listeners behind a TLS front: the real client of a relayed connection (by its port). */
   relayedClient: ((remotePort: number) => string | undefined) | null;
 }
@@ -138,13 +142,16 @@ export class HttpGateway {
    * and the response flows back (muxHTTP pools connections per endpoint).
    */
   streamLayout(b: BackendRuntime): PipelineLayout<GatewayCtx> {
-    return pipeline<GatewayCtx>(($) =>
+    const { countIn, countOut } = this.#o;
+    return pipeline<GatewayCtx>(($) => {
+      // Byte counters only when the access log asks for them (decided here, not per request).
+      if (countIn) $.handleData((evt, ctx) => void (ctx.x!.bytesIn += evt.size));
       $.muxHTTP((ctx) => ctx.x!.endpoint, b.poolOptions)
         .to(($) => $.connect((ctx) => ctx.x!.endpoint, b.connectOptions))
-        .handleMessageStart((evt, ctx) => this.#streamResponse(evt.head as unknown as ResponseHead, ctx.x!))
-        .replaceStreamEnd((evt, ctx) => this.#streamEnd(evt, ctx.x!))
-        .onEnd((ctx) => this.#streamDone(ctx.x!)),
-    );
+        .handleMessageStart((evt, ctx) => this.#streamResponse(evt.head as unknown as ResponseHead, ctx.x!));
+      if (countOut) $.handleData((evt, ctx) => void (ctx.x!.bytesOut = (ctx.x!.bytesOut ?? 0) + evt.size));
+      $.replaceStreamEnd((evt, ctx) => this.#streamEnd(evt, ctx.x!)).onEnd((ctx) => this.#streamDone(ctx.x!));
+    });
   }
 
   /**
@@ -408,7 +415,7 @@ export class HttpGateway {
         endpoint: x.endpoint || null,
         duration_ms: Math.round(secs * 1e6) / 1000,
         upstream_ms: Math.round(x.upstreamMs * 1000) / 1000,
-        bytes_in: x.body !== null ? x.body.size : Number(x.head.header('content-length') ?? 0),
+        bytes_in: x.body !== null ? x.body.size : x.bytesIn,
         bytes_out: x.bytesOut,
         user_agent: x.head.header('user-agent') ?? null,
         trace_id: x.span?.traceId ?? null,

@@ -20,11 +20,16 @@ interface Front {
 
 const fronts = new Map<string, Front>();
 /** Local port of a relay connection -> the TLS client's address. */
-const relayed = new Map<number, string>();
+const relayed = new Map<number, { client: string; servername: string | null }>();
 
 /** The client address behind a relayed connection (its remote port on the inner listener). */
 export function relayedClient(remotePort: number): string | undefined {
-  return relayed.get(remotePort);
+  return relayed.get(remotePort)?.client;
+}
+
+/** The SNI the client asked for on a relayed connection (TLSRoute matching after termination). */
+export function relayedServername(remotePort: number): string | null {
+  return relayed.get(remotePort)?.servername ?? null;
 }
 
 /** A free loopback port (bound and released): the inner listener of a front. */
@@ -44,7 +49,7 @@ function secureContext(certs: { cert: string; key: string }[]): tls.SecureContex
  * Ensures a TLS front on address:port for `generation`, relaying to its inner port (kept across
  * reloads). Returns the inner port the HTTP pipeline must listen on.
  */
-export async function ensureFront(address: string, port: number, certs: { cert: string; key: string }[], generation: number): Promise<number> {
+export async function ensureFront(address: string, port: number, certs: { cert: string; key: string }[], generation: number, alpn = true): Promise<number> {
   const key = `${address}:${port}`;
   const ctx = secureContext(certs); // throws on unreadable files: the load fails, nothing changed
   let f = fronts.get(key);
@@ -54,7 +59,7 @@ export async function ensureFront(address: string, port: number, certs: { cert: 
     return f.inner;
   }
   const inner = await freeLoopbackPort();
-  const server = tls.createServer({ ...ctx, ALPNProtocols: ['http/1.1'] }, (client) => relay(client, inner));
+  const server = tls.createServer({ ...ctx, ALPNProtocols: alpn ? ['http/1.1'] : undefined }, (client) => relay(client, inner));
   server.on('tlsClientError', () => {});
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -81,7 +86,8 @@ function relay(client: tls.TLSSocket, inner: number): void {
   let localPort = 0;
   up.on('connect', () => {
     localPort = up.localPort ?? 0;
-    relayed.set(localPort, client.remoteAddress ?? '');
+    const sni = (client as tls.TLSSocket & { servername?: string | false }).servername;
+    relayed.set(localPort, { client: client.remoteAddress ?? '', servername: typeof sni === 'string' ? sni.toLowerCase() : null });
     client.pipe(up);
     up.pipe(client);
   });

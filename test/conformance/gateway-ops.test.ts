@@ -71,24 +71,50 @@ t('reload: a valid change takes effect, an invalid one is refused and the old co
   }
 });
 
+t('reload keeps what active health checks learnt: a down endpoint gets no traffic after a reload', async () => {
+  const [h1, h2] = await Promise.all([startEcho('h1'), startEcho('h2')]);
+  h2.health = 500;
+  const cfg = (tag: string) =>
+    GATEWAY + backend('hc', h1.addr, h2.addr) + `---\n${SL}\nkind: BackendTrafficPolicy\nmetadata: { name: hc }\nspec:\n  targetRefs: [{ kind: Backend, name: hc }]\n  healthCheck: { active: { path: /healthz, interval: 700ms, unhealthyThreshold: 2 } }\n` + routeTo('hc', `      # ${tag}\n`);
+  const gw = await startGateway(cfg('one'));
+  try {
+    await until(async () => (await request(gw.port, { path: '/x' })).echo?.endpoint === 'h1' && (await request(gw.port, { path: '/x' })).echo?.endpoint === 'h1', 5000, 'h2 marked down');
+    const before = h2.seen.length;
+    gw.run.proc.kill('SIGHUP');
+    await gw.run.waitFor(/reloaded/, 5000);
+    for (let i = 0; i < 6; i++) assert.is((await request(gw.port, { path: '/x' })).echo?.endpoint, 'h1');
+    assert.is(h2.seen.length, before, 'h2 got nothing right after the reload');
+  } finally {
+    await gw.stop();
+    await Promise.all([h1.close(), h2.close()]);
+  }
+});
+
 t('access log: one JSON line per request with the configured fields; metrics per route', async () => {
   const settings = `---
 ${SL}
 kind: GatewaySettings
 metadata: { name: settings }
 spec:
-  accessLog: { fields: [method, path, status, route, backend, trace_id] }
+  accessLog: { fields: [method, path, status, route, backend, trace_id, bytes_in, bytes_out] }
 `;
   const gw = await startGateway(GATEWAY + backend('a', a.addr) + routeTo('a') + settings);
   try {
     await request(gw.port, { path: '/logged?x=1', headers: { traceparent: '00-11111111111111111111111111111111-2222222222222222-01' } });
     const m = await gw.run.waitFor(/\{"method":"GET","path":"\/logged\?x=1"[^\n]*\}/, 3000);
     const line = JSON.parse(m[0]);
-    assert.equal(line, { method: 'GET', path: '/logged?x=1', status: 200, route: 'default/r', backend: 'default/a', trace_id: '11111111111111111111111111111111' });
+    assert.is(typeof line.bytes_out, 'number');
+    assert.ok(line.bytes_out > 50, `bytes_out ${line.bytes_out}`);
+    delete line.bytes_out;
+    assert.equal(line, { method: 'GET', path: '/logged?x=1', status: 200, route: 'default/r', backend: 'default/a', trace_id: '11111111111111111111111111111111', bytes_in: 0 });
+    const post = await request(gw.port, { path: '/posted', method: 'POST', body: 'twelve bytes' });
+    const pm = await gw.run.waitFor(/\{"method":"POST","path":"\/posted"[^\n]*\}/, 3000);
+    assert.is(JSON.parse(pm[0]).bytes_in, 12);
+    assert.is(JSON.parse(pm[0]).bytes_out, post.text.length);
     const text = await metricsText(gw.run.adminPort);
-    assert.match(text, /sluice_gateway_requests_total\{route="default\/r",backend="default\/a",class="2xx"\} 1/);
-    assert.match(text, /sluice_gateway_request_duration_seconds_count\{route="default\/r"\} 1/);
-    assert.match(text, /sluice_gateway_upstream_duration_seconds_bucket\{backend="default\/a",le="\+Inf"\} 1/);
+    assert.match(text, /sluice_gateway_requests_total\{route="default\/r",backend="default\/a",class="2xx"\} 2/);
+    assert.match(text, /sluice_gateway_request_duration_seconds_count\{route="default\/r"\} 2/);
+    assert.match(text, /sluice_gateway_upstream_duration_seconds_bucket\{backend="default\/a",le="\+Inf"\} 2/);
   } finally {
     await gw.stop();
   }
@@ -314,11 +340,12 @@ function httpsGet(port: number, path: string, servername: string): Promise<{ sta
 }
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
-(hasOpenssl ? t : t.skip)('HTTPS listener terminates TLS (certificate files), routes as HTTP, reload swaps nothing else', async () => {
+(hasOpenssl ? t : t.skip)('HTTPS listener terminates TLS (certificate files) and routes as HTTP; TLS Terminate + TLSRoute; reload keeps both', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-gw-tls-'));
   const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=secure.test', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { encoding: 'utf8' });
   assert.is(gen.status, 0, gen.stderr);
-  const tlsPort = await freePort();
+  const [tlsPort, termPort] = await Promise.all([freePort(), freePort()]);
+  const plain = await tcpServer('plain-behind-tls');
   const config = (httpPort: number) => `${GW}
 kind: Gateway
 metadata: { name: gw }
@@ -327,6 +354,7 @@ spec:
   listeners:
     - { name: http, port: ${httpPort}, protocol: HTTP }
     - { name: https, port: ${tlsPort}, protocol: HTTPS, tls: { certificateRefs: [{ kind: Certificate, name: c }] } }
+    - { name: tls-term, port: ${termPort}, protocol: TLS, tls: { mode: Terminate, certificateRefs: [{ kind: Certificate, name: c }] } }
 ---
 ${SL}
 kind: Certificate
@@ -342,6 +370,14 @@ spec:
     - matches: [{ path: { value: /go-secure } }]
       filters: [{ type: RequestRedirect, requestRedirect: { path: { type: ReplaceFullPath, replaceFullPath: /there } } }]
     - backendRefs: [{ name: a }]
+${backend('plain', `127.0.0.1:${plain.port}`)}---
+${GW}
+kind: TLSRoute
+metadata: { name: term }
+spec:
+  parentRefs: [{ name: gw, sectionName: tls-term }]
+  hostnames: [secure.test]
+  rules: [{ backendRefs: [{ name: plain }] }]
 `;
   const gw = await startGateway(config);
   try {
@@ -359,8 +395,19 @@ spec:
     assert.is((await httpsGet(tlsPort, '/again', 'secure.test')).status, 200);
     // Plain HTTP on the other listener still works.
     assert.is((await request(gw.port, { path: '/plain' })).status, 200);
+    // TLS Terminate + TLSRoute: decrypted bytes reach a plain TCP backend, chosen by SNI.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const c = tls.connect({ host: '127.0.0.1', port: termPort, servername: 'secure.test', rejectUnauthorized: false }, () => c.write('hello in clear'));
+      let out = '';
+      c.on('data', (d) => (out += d));
+      c.on('end', () => resolve(out));
+      c.on('error', reject);
+    });
+    assert.is(answer, 'plain-behind-tls\n');
+    assert.is(plain.firsts[0]?.toString(), 'hello in clear');
   } finally {
     await gw.stop();
+    await plain.close();
   }
 });
 
