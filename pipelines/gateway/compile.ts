@@ -102,7 +102,7 @@ function compileFilter(f: FilterSpec, env: CompileEnv, responseSteps: ResponseSt
       const b = env.backends.get(f.backend.key)!;
       const ratio = f.percent / 100;
       return (x) => {
-        if (ratio < 1 && Math.random() >= ratio) return null;
+        if (x.upgrade || (ratio < 1 && Math.random() >= ratio)) return null;
         const ep = b.pick(x.view, x.client, null);
         // Fire and forget: the mirror's answer (or failure) never reaches the client.
         if (ep) void send(b.layout, ep.target, cloneHead(x.head), x.body!, x.tail, 10_000);

@@ -61,6 +61,8 @@ export class Exchange {
   readonly ctx: GatewayCtx;
   readonly client: string;
   readonly origin: string | undefined;
+  /** WebSocket or CONNECT: always streamed (a tunnel cannot be buffered, retried or mirrored). */
+  readonly upgrade: boolean;
   readonly t0 = performance.now();
   cand: Candidate<CompiledRule> | null = null;
   span: Span | null = null;
@@ -89,6 +91,7 @@ export class Exchange {
     this.ctx = ctx;
     this.client = client;
     this.origin = head.header('origin');
+    this.upgrade = head.method === 'CONNECT' || head.header('upgrade') !== undefined;
   }
 }
 
@@ -96,6 +99,7 @@ export function reply(status: number, text: string, headers?: Headers): Message 
   return new Message({ status, headers: { 'content-type': 'text/plain', ...headers } }, text ? `${text}\n` : '');
 }
 
+const EMPTY = new Data();
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 export interface HttpGatewayOptions {
@@ -189,13 +193,19 @@ export class HttpGateway {
       const r = rule.guards[i]!(x) as Message | null;
       if (r) return r;
     }
-    if (rule.bodySteps) {
+    if (rule.bodySteps && !x.upgrade) {
       // Extension modules see the whole request: the rest happens once the body is in.
       x.layout = this.bufferedLayout;
       return null;
     }
+    if (x.upgrade) x.body = EMPTY;
     for (let i = 0; i < rule.steps.length; i++) {
-      const r = rule.steps[i]!(x) as Message | null;
+      const r = rule.steps[i]!(x);
+      if (r instanceof Promise) {
+        // An upgrade (WebSocket, CONNECT) has no body to wait for and streams at once.
+        x.error = 'an asynchronous extension module cannot handle an upgrade request';
+        return reply(500, 'internal error');
+      }
       if (r) return r;
     }
     return this.#toBackend(x, rule);
@@ -224,7 +234,7 @@ export class HttpGateway {
       x.span = continueTrace(h.traceparent);
       h.traceparent = x.span.traceparent;
     }
-    if (rule.buffered || b.buffered) {
+    if ((rule.buffered || b.buffered) && !x.upgrade) {
       x.layout = this.bufferedLayout;
       return null;
     }

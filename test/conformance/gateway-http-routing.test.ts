@@ -177,6 +177,11 @@ spec: { path: ./ext.ts }
     - matches: [{ path: { value: /invalid } }]
       backendRefs: [{ name: nope }]
     - matches: [{ path: { value: /nobackend } }]
+    - matches: [{ path: { value: /ws } }]
+      filters: [{ type: ExtensionRef, extensionRef: { group: gateway.sluice.dev, kind: PipelineModule, name: ext } }]
+      retry: { codes: [503], attempts: 2 }
+      timeouts: { request: 300ms }
+      backendRefs: [{ name: a }]
     - matches: [{ path: { value: /weights } }]
       backendRefs: [{ name: a, weight: 3 }, { name: b, weight: 1 }]
     - matches: [{ path: { value: /weight0 } }]
@@ -339,6 +344,25 @@ t('RequestMirror sends a copy to the mirror backend, the client gets the primary
   assert.ok(copy && d.seen.length > before, 'mirror backend saw the request');
   assert.is(copy!.path, '/mirror?m=1');
   assert.is(copy!.headers['x-mirror-me'], 'yes');
+});
+
+t('WebSocket upgrade tunnels through (even on a rule with retries, a timeout and a module)', async () => {
+  const net = await import('node:net');
+  const out = await new Promise<string>((resolve) => {
+    let text = '';
+    const c = net.connect(gw.port, '127.0.0.1', () => c.write('GET /ws HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n'));
+    c.on('data', (d) => {
+      text += d;
+      if (text.includes('\r\n\r\n') && !text.includes('a:')) setTimeout(() => c.write('ping'), 400);
+      if (text.includes('a:ping')) c.end();
+    });
+    c.on('close', () => resolve(text));
+    setTimeout(() => c.destroy(), 3000);
+  });
+  assert.match(out, /^HTTP\/1\.1 101 /);
+  assert.match(out, /a:ping$/, 'echoed after the rule timeout would have fired: tunnels are not timed');
+  const seen = a.seen.filter((s) => s.path === '/ws').pop();
+  assert.is(seen?.headers['x-ext'], 'yes', 'the module ran on the upgrade request');
 });
 
 t('weights split traffic statistically (3:1 within tolerance)', async () => {

@@ -54,6 +54,7 @@ export async function startEcho(name: string, port = 0): Promise<Echo> {
     start: async () => {},
   };
   let server: http.Server;
+  const tunnels = new Set<net.Socket>();
   const make = () =>
     http.createServer((req, res) => {
       const parts: Buffer[] = [];
@@ -79,12 +80,22 @@ export async function startEcho(name: string, port = 0): Promise<Echo> {
     });
   e.start = async () => {
     server = make();
+    // WebSocket-style upgrades: 101, then every chunk echoed back prefixed with the name.
+    server.on('upgrade', (req, sock: net.Socket) => {
+      e.seen.push({ endpoint: name, method: req.method!, path: req.url!, headers: req.headers, body: '' });
+      sock.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${req.headers.upgrade}\r\nconnection: upgrade\r\nx-echo-endpoint: ${name}\r\n\r\n`);
+      sock.on('data', (d) => sock.write(`${name}:${d}`));
+      sock.on('error', () => {});
+      tunnels.add(sock);
+      sock.on('close', () => tunnels.delete(sock));
+    });
     await new Promise<void>((r) => server.listen(e.port, '127.0.0.1', r));
     e.port = (server.address() as net.AddressInfo).port;
     e.addr = `127.0.0.1:${e.port}`;
   };
   e.stop = () =>
     new Promise((r) => {
+      for (const t of tunnels) t.destroy();
       server.closeAllConnections();
       server.close(() => r());
     });
