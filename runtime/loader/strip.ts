@@ -29,13 +29,18 @@ export function stripTypes(code: string, file = '<script>'): string {
   try {
     return strip(code);
   } catch (err) {
-    const e = err as { message?: string; startLine?: number; startColumn?: number };
+    const e = err as { message?: string; stack?: string; startLine?: number; startColumn?: number };
     const message = String(e.message ?? err);
     let line = e.startLine;
     let col = e.startColumn;
     if (line === undefined) {
       const m = /\[(\d+):(\d+)\]/.exec(message);
       if (m) [line, col] = [Number(m[1]), Number(m[2])];
+    }
+    if (line === undefined) {
+      // Node 22.13+/24 (ERR_INVALID_TYPESCRIPT_SYNTAX) puts the line first in the stack: ':2'.
+      const m = /^[^\n]*?:(\d+)\s*$/m.exec(e.stack ?? '');
+      if (m) line = Number(m[1]);
     }
     const first = message.split('\n').find((l) => l.trim() !== '')?.replace(/^\s*x\s+/, '').trim() ?? message;
     throw new SyntaxError(line !== undefined ? `${file}:${line}:${col ?? 0}: ${first}` : `${file}: ${first}`);
