@@ -39,6 +39,15 @@ export async function buildGateway(model: GatewayModel, modules: Map<string, Pip
   const backends = new Map<string, BackendRuntime>();
   for (const [key, spec] of model.backends) backends.set(key, new BackendRuntime(spec, policyFor(model.backendPolicies, key), metrics));
 
+  // Spec: a reference to a missing backend is not a configuration error; its share gets 500.
+  for (const r of model.httpRoutes) {
+    r.rules.forEach((rule) => {
+      rule.backendRefs.forEach((b, i) => {
+        if (!backends.has(b.key)) log.warn(`gateway: HTTPRoute ${r.meta.key} ${rule.path}.backendRefs[${i}]: no Backend '${b.key}'; requests sent its way get 500`);
+      });
+    });
+  }
+
   const groups = new Map<string, PortGroup>();
   for (const gw of model.gateways) {
     for (const l of gw.listeners) {

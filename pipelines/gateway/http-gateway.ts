@@ -258,7 +258,8 @@ export class HttpGateway {
   }
 
   #streamResponse(head: ResponseHead, x: Exchange): void {
-    if (x.status !== 0) return;
+    // Interim responses (100 Continue) are followed by the real one (RFC 9110 §15.2).
+    if (x.status !== 0 || (head.status < 200 && head.status !== 101)) return;
     x.status = head.status;
     const b = x.ref!.backend!;
     const ep = x.ep!;
@@ -275,7 +276,12 @@ export class HttpGateway {
 
   /** A stream that failed before its response: answered like the buffered path would. */
   #streamEnd(evt: StreamEnd, x: Exchange): StreamEnd | Message {
-    if (!evt.error || x.status !== 0) return evt;
+    if (!evt.error) return evt;
+    if (x.status !== 0) {
+      // Cut off mid-response: the client sees the connection reset, the log says why.
+      x.error = evt.error;
+      return evt;
+    }
     const b = x.ref!.backend!;
     const ep = x.ep!;
     x.upstreamMs = performance.now() - x.sentAt;

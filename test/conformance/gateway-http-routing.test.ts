@@ -162,6 +162,9 @@ spec: { path: ./ext.ts }
     - matches: [{ path: { value: /mirror } }]
       filters: [{ type: RequestMirror, requestMirror: { backendRef: { name: d } } }]
       backendRefs: [{ name: a }]
+    - matches: [{ path: { value: /mirror-half } }]
+      filters: [{ type: RequestMirror, requestMirror: { backendRef: { name: c }, percent: 50 } }]
+      backendRefs: [{ name: b }]
     - matches: [{ path: { value: /ext } }, { path: { value: /ext-deny } }]
       filters: [{ type: ExtensionRef, extensionRef: { group: gateway.sluice.dev, kind: PipelineModule, name: ext } }]
       backendRefs: [{ name: a }]
@@ -363,6 +366,15 @@ t('WebSocket upgrade tunnels through (even on a rule with retries, a timeout and
   assert.match(out, /a:ping$/, 'echoed after the rule timeout would have fired: tunnels are not timed');
   const seen = a.seen.filter((s) => s.path === '/ws').pop();
   assert.is(seen?.headers['x-ext'], 'yes', 'the module ran on the upgrade request');
+});
+
+t('RequestMirror percent: about that share is mirrored', async () => {
+  const before = c.seen.filter((s) => s.path === '/mirror-half').length;
+  for (let i = 0; i < 200; i++) assert.is((await request(gw.port, { path: '/mirror-half' })).echo?.endpoint, 'b');
+  await sleep(200);
+  const copies = c.seen.filter((s) => s.path === '/mirror-half').length - before;
+  // Binomial(200, 0.5): sd ~ 7; 5 sd either side.
+  assert.ok(Math.abs(copies - 100) < 36, `${copies} of 200 mirrored`);
 });
 
 t('weights split traffic statistically (3:1 within tolerance)', async () => {

@@ -90,6 +90,21 @@ t('reload keeps what active health checks learnt: a down endpoint gets no traffi
   }
 });
 
+t('a watched folder: a new file is picked up; the access log can go to a file', async () => {
+  const logFile = join(mkdtempSync(join(tmpdir(), 'sluice-gw-log-')), 'access.log');
+  const settings = `---\n${SL}\nkind: GatewaySettings\nmetadata: { name: s }\nspec: { accessLog: { path: ${logFile}, fields: [path, status] } }\n`;
+  const gw = await startGateway(GATEWAY + backend('a', a.addr) + backend('b', b.addr) + routeTo('a') + settings, { asDir: true });
+  try {
+    assert.is((await request(gw.port, { path: '/one' })).echo?.endpoint, 'a');
+    writeFileSync(join(gw.dir, 'more.yaml'), `${GW}\nkind: HTTPRoute\nmetadata: { name: more }\nspec:\n  parentRefs: [{ name: gw }]\n  rules:\n    - matches: [{ path: { type: Exact, value: /two } }]\n      backendRefs: [{ name: b }]\n`);
+    await until(async () => (await request(gw.port, { path: '/two' })).echo?.endpoint === 'b', 5000, 'new file applied');
+    const { readFileSync } = await import('node:fs');
+    await until(async () => readFileSync(logFile, 'utf8').includes('{"path":"/one","status":200}'), 3000, 'log line in the file');
+  } finally {
+    await gw.stop();
+  }
+});
+
 t('access log: one JSON line per request with the configured fields; metrics per route', async () => {
   const settings = `---
 ${SL}

@@ -27,7 +27,7 @@ const rule = (path: string, backendName: string, extra = '') => `    - matches: 
 ${extra}`;
 
 t.before(async () => {
-  const names = ['good', 'bad', 'alive', 'once', 'slow', 'h1', 'h2', 'o1', 'o2', 'cb', 'c1', 'c2', 'c3', 's1', 's2', 'lrSlow', 'lrFast'];
+  const names = ['good', 'bad', 'alive', 'once', 'slow', 'h1', 'h2', 'o1', 'o2', 'cb', 'cc', 'c1', 'c2', 'c3', 's1', 's2', 'lrSlow', 'lrFast'];
   const all = await Promise.all(names.map((n) => startEcho(n)));
   names.forEach((n, i) => (E[n] = all[i]!));
   closedPort = await freePort();
@@ -35,6 +35,7 @@ t.before(async () => {
   E.o2!.status = 500;
   E.slow!.delay = 1000;
   E.cb!.delay = 400;
+  E.cc!.delay = 400;
   E.lrSlow!.delay = 600;
   // Fails the first time a path is asked for, then succeeds.
   const asked = new Set<string>();
@@ -58,7 +59,11 @@ t.before(async () => {
     policy('ol', 'ol', `  healthCheck: { passive: { consecutiveErrors: 3, baseEjectionTime: 1s, maxEjectionPercent: 50 } }\n`) +
     backend('cb', E.cb!.addr) +
     policy('cb', 'cb', `  circuitBreaker: { maxRequests: 1 }\n`) +
+    backend('cc', E.cc!.addr) +
+    policy('cc', 'cc', `  circuitBreaker: { maxConnections: 1, maxPendingRequests: 1 }\n`) +
     backend('ch', E.c1!.addr, E.c2!.addr, E.c3!.addr) +
+    backend('chc', E.c1!.addr, E.c2!.addr, E.c3!.addr) +
+    policy('chc', 'chc', `  loadBalancer: { type: ConsistentHash, consistentHash: { type: Cookie, cookie: { name: uid } } }\n`) +
     policy('ch', 'ch', `  loadBalancer: { type: ConsistentHash, consistentHash: { type: Header, header: { name: x-user } } }\n`) +
     backend('sp', E.s1!.addr, E.s2!.addr) +
     policy('sp', 'sp', `  sessionPersistence: { type: Cookie, cookieName: gw-session }\n`) +
@@ -71,7 +76,7 @@ metadata: { name: r }
 spec:
   parentRefs: [{ name: gw }]
   rules:
-${rule('/flaky', 'flaky')}${rule('/down', 'down')}${rule('/noretry', 'norety')}${rule('/once', 'once', '      retry: { codes: [500], attempts: 1, backoff: 10ms }\n')}${rule('/once-noretry', 'once')}${rule('/slow-request', 'slow', '      timeouts: { request: 300ms }\n')}${rule('/slow-backend', 'slow', '      timeouts: { backendRequest: 200ms }\n')}${rule('/hc', 'hc')}${rule('/ol', 'ol')}${rule('/cb', 'cb')}${rule('/ch', 'ch')}${rule('/sp', 'sp')}${rule('/lr', 'lr')}`;
+${rule('/flaky', 'flaky')}${rule('/down', 'down')}${rule('/noretry', 'norety')}${rule('/once', 'once', '      retry: { codes: [500], attempts: 1, backoff: 10ms }\n')}${rule('/once-noretry', 'once')}${rule('/slow-request', 'slow', '      timeouts: { request: 300ms }\n')}${rule('/slow-backend', 'slow', '      timeouts: { backendRequest: 200ms }\n')}${rule('/hc', 'hc')}${rule('/ol', 'ol')}${rule('/cb', 'cb')}${rule('/ch', 'ch')}${rule('/chc', 'chc')}${rule('/cc', 'cc')}${rule('/sp', 'sp')}${rule('/lr', 'lr')}`;
   gw = await startGateway(config);
 });
 
@@ -169,6 +174,24 @@ t('circuit breaker: maxRequests in flight, the rest get 503', async () => {
   const [r1, r2] = await Promise.all([request(gw.port, { path: '/cb' }), sleep(50).then(() => request(gw.port, { path: '/cb' }))]);
   assert.equal([r1.status, r2.status].sort(), [200, 503]);
   assert.is((r1.status === 503 ? r1 : r2).headers['x-sluice-overflow'], 'max-requests');
+});
+
+t('circuit breaker: maxConnections per endpoint, then maxPendingRequests wait, beyond that 503', async () => {
+  const t0 = Date.now();
+  const rs = await Promise.all([0, 30, 60].map((d) => sleep(d).then(() => request(gw.port, { path: '/cc' }))));
+  const statuses = rs.map((r) => r.status);
+  assert.equal([...statuses].sort(), [200, 200, 503], `statuses ${statuses}`);
+  assert.ok(Date.now() - t0 >= 750, 'the pending request waited for the connection');
+});
+
+t('consistent hash on a cookie: a cookie value sticks to one endpoint', async () => {
+  const used = new Set<string>();
+  for (let u = 0; u < 12; u++) {
+    const eps = new Set(await endpointsOf('/chc', 3, { cookie: `a=1; uid=u${u}` }));
+    assert.is(eps.size, 1);
+    used.add([...eps][0]!);
+  }
+  assert.ok(used.size >= 2);
 });
 
 t('consistent hash on a header: a key sticks to one endpoint, keys spread', async () => {

@@ -163,14 +163,14 @@ export interface Gateway {
  * Starts `sluice gateway <file>` with `yaml` (where `${PORT}` is the listener port chosen
  * here). Extra files (JWKS, htpasswd, modules) can be written in the same folder first.
  */
-export async function startGateway(yaml: string | ((port: number) => string), opts: { files?: Record<string, string>; args?: string[]; env?: NodeJS.ProcessEnv; port?: number } = {}): Promise<Gateway> {
+export async function startGateway(yaml: string | ((port: number) => string), opts: { files?: Record<string, string>; args?: string[]; env?: NodeJS.ProcessEnv; port?: number; asDir?: boolean } = {}): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-gw-'));
   const port = opts.port ?? (await freePort());
   for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, name), text);
   const file = join(dir, 'gateway.yaml');
   const text = typeof yaml === 'function' ? yaml(port) : yaml.replaceAll('${PORT}', String(port));
   writeFileSync(file, text);
-  const run = await startSluice(['gateway', file, '--admin-port=0', ...(opts.args ?? [])], { env: { SLUICE_GATEWAY_WATCH_DEBOUNCE: '100', ...opts.env } });
+  const run = await startSluice(['gateway', opts.asDir ? dir : file, '--admin-port=0', ...(opts.args ?? [])], { env: { SLUICE_GATEWAY_WATCH_DEBOUNCE: '100', ...opts.env } });
   return {
     run,
     port,
