@@ -6,12 +6,11 @@
 // from a context field a handleMessageStart on the request side set), else as answering GET.
 // Bytes after a 101 (or a 2xx to CONNECT) leave as raw Data outside any message.
 
-import { Data, Kind, MessageEnd, MessageStart, StreamEnd, type Event } from '../engine/event.ts';
-import { Filter } from '../engine/filter.ts';
 import type { ResponseHead } from '../codecs/http1/head.ts';
-import type { DecoderSink, Http1Limits, ResponseDecoder } from '../codecs/http1/types.ts';
+import type { Http1Limits, ResponseDecoder } from '../codecs/http1/types.ts';
 import { createResponseDecoder } from '../codecs/http1/decoder.ts';
 import { counters } from '../admin/counters.ts';
+import { DecodeHTTP } from './http-decode-filter.ts';
 
 /** Script-facing options (limits as demuxHTTP's). */
 export interface DecodeHTTPResponseOptions<Ctx = any> {
@@ -28,10 +27,8 @@ export interface DecodeHTTPResponseConfig {
   readonly method: ((ctx: any) => string) | null;
 }
 
-export class DecodeHTTPResponse extends Filter implements DecoderSink<ResponseHead> {
+export class DecodeHTTPResponse extends DecodeHTTP<ResponseHead, ResponseDecoder> {
   readonly config: DecodeHTTPResponseConfig;
-  #decoder: ResponseDecoder | null = null;
-  #dead = false;
   #interim = false;
 
   constructor(config: DecodeHTTPResponseConfig) {
@@ -47,30 +44,16 @@ export class DecodeHTTPResponse extends Filter implements DecoderSink<ResponseHe
     return 'decodeHTTPResponse';
   }
 
-  input(evt: Event): void {
-    if (this.#dead) return;
-    if (evt.kind === Kind.Data) {
-      let d = this.#decoder;
-      if (d === null) {
-        d = this.#decoder = createResponseDecoder(this, this.config.limits);
-        if (!this.#expectNext()) return;
-      }
-      const chunks = evt.chunks;
-      for (let i = 0; i < chunks.length && !this.#dead; i++) d.write(chunks[i]!);
-    } else if (evt.kind === Kind.StreamEnd) {
-      // EOF ends a read-until-close body (onEnd) or reports a cut-short one (onError).
-      if (!evt.error) this.#decoder?.end();
-      if (this.#dead) return;
-      this.#dead = true;
-      this.output.input(evt);
-    }
+  protected createDecoder(): ResponseDecoder | null {
+    const d = createResponseDecoder(this, this.config.limits);
+    return this.#expect(d) ? d : null;
   }
 
   /** Tells the decoder what the next response answers; false if the callback threw. */
-  #expectNext(): boolean {
+  #expect(d: ResponseDecoder): boolean {
     const f = this.config.method;
     if (f === null) {
-      this.#decoder!.expect('GET');
+      d.expect('GET');
       return true;
     }
     let m: string;
@@ -78,36 +61,22 @@ export class DecodeHTTPResponse extends Filter implements DecoderSink<ResponseHe
       m = String(f(this.context) || 'GET');
     } catch (err) {
       counters.scriptErrors++;
-      this.#dead = true;
+      this.dead = true;
       this.scriptError(err);
       return false;
     }
-    this.#decoder!.expect(m);
+    d.expect(m);
     return true;
   }
 
-  onHead(head: ResponseHead, length: number): void {
+  override onHead(head: ResponseHead, length: number): void {
     this.#interim = head.status < 200 && head.status !== 101;
-    this.output.input(new MessageStart(head, length));
+    super.onHead(head, length);
   }
 
-  onBody(chunk: Buffer): void {
-    this.output.input(Data.of(chunk));
-  }
-
-  onEnd(trailers: Record<string, string> | null): void {
-    this.output.input(new MessageEnd(trailers));
+  override onEnd(trailers: Record<string, string> | null): void {
+    super.onEnd(trailers);
     // Only a final response consumes a method: a 1xx is followed by the final one.
-    if (!this.#interim && !this.#dead) this.#expectNext();
-  }
-
-  onError(status: number, reason: string): void {
-    if (this.#dead) return;
-    this.#dead = true;
-    this.output.input(new StreamEnd('ProtocolError', `${status} ${reason}`));
-  }
-
-  onTunnel(chunk: Buffer): void {
-    this.output.input(Data.of(chunk));
+    if (!this.#interim && !this.dead && this.decoder) this.#expect(this.decoder);
   }
 }
