@@ -15,7 +15,7 @@ import { BackendRuntime, policyFor } from './backends.ts';
 import { compileRule, type CompileEnv, type PipelineModuleExports } from './compile.ts';
 import type { GatewayModel, GatewaySpec, L4RouteSpec, ListenerSpec } from './config.ts';
 import { HttpGateway, type CompiledRule, type GatewayCtx } from './http-gateway.ts';
-import { gatewayMetrics } from './metrics.ts';
+import { gatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { HostRouter, attaches, effectiveHostnames, hostMatches } from './router.ts';
 
 export interface BuiltGateway {
@@ -91,7 +91,7 @@ export async function buildGateway(model: GatewayModel, modules: Map<string, Pip
         countIn: al.enabled && al.fields.includes('bytes_in'),
         countOut: al.enabled && al.fields.includes('bytes_out'),
       }, backends.values());
-      pipy.listen(listenOn, { context: (): GatewayCtx => ({ x: null }) }, ($) =>
+      pipy.listen(listenOn, { context: (): GatewayCtx => ({ x: null }), idleTimeout: `${model.settings.clientIdleTimeout}ms` }, ($) =>
         $.demuxHTTP().to(($) =>
           $.handleMessageStart((evt, ctx) => gateway.onRequest(evt.head as unknown as RequestHead, ctx)).pipe((_evt: Event, ctx: GatewayCtx) => ctx.x!.layout),
         ),
@@ -106,8 +106,8 @@ export async function buildGateway(model: GatewayModel, modules: Map<string, Pip
         const certs = g.listeners.flatMap((x) => x.l.tls?.certificates ?? []);
         listenOn = `127.0.0.1:${await ensureFront(g.address, g.port, certs, generation, false)}`;
       }
-      const choose = l4Chooser(routes, proto === 'TLS' ? (terminate ? 'relayed' : 'peek') : 'none', g.listeners.map((x) => x.l.hostname), backends);
-      pipy.listen(listenOn, { context: () => ({ target: '' }) }, ($) => $.pipe((evt: Event, ctx: L4Ctx) => choose(evt, ctx)));
+      const choose = l4Chooser(routes, proto === 'TLS' ? (terminate ? 'relayed' : 'peek') : 'none', g.listeners.map((x) => x.l.hostname), backends, metrics);
+      pipy.listen(listenOn, { context: () => ({ target: '' }), idleTimeout: `${model.settings.clientIdleTimeout}ms` }, ($) => $.pipe((evt: Event, ctx: L4Ctx) => choose(evt, ctx)));
       summary.push(`${terminate ? 'tls+terminate' : proto.toLowerCase()}://${target} (${routes.length} ${proto === 'TLS' ? 'TLSRoute' : 'TCPRoute'}s)`);
     }
   }
@@ -123,7 +123,7 @@ export async function buildGateway(model: GatewayModel, modules: Map<string, Pip
 
 type L4Ctx = { target: string; inbound?: { remoteAddress: string; remotePort: number } };
 
-function l4Chooser(routes: L4RouteSpec[], sniFrom: 'peek' | 'relayed' | 'none', listenerHosts: (string | null)[], backends: Map<string, BackendRuntime>): (evt: Event, ctx: L4Ctx) => PipelineLayout {
+function l4Chooser(routes: L4RouteSpec[], sniFrom: 'peek' | 'relayed' | 'none', listenerHosts: (string | null)[], backends: Map<string, BackendRuntime>, m: GatewayMetrics): (evt: Event, ctx: L4Ctx) => PipelineLayout {
   const connect = pipeline<L4Ctx>(($) => $.connect((ctx) => ctx.target));
   const refuse = pipeline(($) => $.replaceData(() => new StreamEnd('ConnectionRefused', 'no route')).replaceStreamEnd(() => new StreamEnd('ConnectionRefused', 'no route')));
   // Most specific hostname first (exact, then longer wildcards, then routes without hostnames).
@@ -136,9 +136,16 @@ function l4Chooser(routes: L4RouteSpec[], sniFrom: 'peek' | 'relayed' | 'none', 
       if (evt.kind !== Kind.Data) return refuse;
       sni = parseSNI(evt.toBuffer());
     } else if (sniFrom === 'relayed') sni = relayedServername(ctx.inbound?.remotePort ?? 0);
-    if (sni !== null && !listenerHosts.some((h) => h === null || hostMatches(h, sni!))) return refuse;
+    if (sni !== null && !listenerHosts.some((h) => h === null || hostMatches(h, sni!))) {
+      m.l4Connections.increase(1, '', '', 'no-route');
+      return refuse;
+    }
     const hit = table.find((t) => t.h === '*' || (sni !== null && hostMatches(t.h, sni)));
-    if (!hit) return refuse;
+    if (!hit) {
+      m.l4Connections.increase(1, '', '', 'no-route');
+      return refuse;
+    }
+    const route = `${hit.r.kind}/${hit.r.meta.key}`;
     const refs = hit.r.backendRefs.filter((r) => r.weight > 0);
     let total = 0;
     for (const r of refs) total += r.weight;
@@ -147,7 +154,11 @@ function l4Chooser(routes: L4RouteSpec[], sniFrom: 'peek' | 'relayed' | 'none', 
     const b = ref ? backends.get(ref.key) : undefined;
     const client = (sniFrom === 'relayed' ? relayedClient(ctx.inbound?.remotePort ?? 0) : undefined) ?? ctx.inbound?.remoteAddress ?? '';
     const ep = b?.pickL4(client);
-    if (!ep) return refuse;
+    if (!ep) {
+      m.l4Connections.increase(1, route, ref?.key ?? '', 'no-endpoint');
+      return refuse;
+    }
+    m.l4Connections.increase(1, route, b!.key, 'forwarded');
     ctx.target = ep.target;
     return connect;
   };

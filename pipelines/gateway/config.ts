@@ -159,6 +159,8 @@ export interface SettingsSpec {
   accessLog: { enabled: boolean; path: string; fields: string[] };
   tracing: boolean;
   maxBodyBytes: number;
+  /** Client connections idle this long are closed (ms). */
+  clientIdleTimeout: number;
 }
 
 export interface GatewayModel {
@@ -186,6 +188,7 @@ const DEFAULT_SETTINGS: SettingsSpec = {
   accessLog: { enabled: true, path: 'stdout', fields: ['time', 'client', 'method', 'host', 'path', 'status', 'route', 'backend', 'endpoint', 'duration_ms', 'trace_id'] },
   tracing: true,
   maxBodyBytes: 8 << 20,
+  clientIdleTimeout: 60_000,
 };
 
 // ---- reading ----
@@ -746,7 +749,7 @@ function parseRateLimit(c: Checker, v: unknown, meta: Meta): RateLimitPolicySpec
 }
 
 function parseSettings(c: Checker, v: unknown): SettingsSpec {
-  const s = c.obj(v, 'spec', ['accessLog', 'tracing', 'maxBodyBytes']);
+  const s = c.obj(v, 'spec', ['accessLog', 'tracing', 'maxBodyBytes', 'clientIdleTimeout']);
   const out: SettingsSpec = { ...DEFAULT_SETTINGS, accessLog: { ...DEFAULT_SETTINGS.accessLog } };
   const a = c.optObj(s.accessLog, 'spec.accessLog', ['enabled', 'path', 'fields']);
   if (a) {
@@ -757,6 +760,7 @@ function parseSettings(c: Checker, v: unknown): SettingsSpec {
   const t = c.optObj(s.tracing, 'spec.tracing', ['enabled']);
   if (t) out.tracing = c.bool(t.enabled, 'spec.tracing.enabled', true);
   out.maxBodyBytes = c.optInt(s.maxBodyBytes, 'spec.maxBodyBytes', 1024, 1 << 30, DEFAULT_SETTINGS.maxBodyBytes);
+  out.clientIdleTimeout = c.optDuration(s.clientIdleTimeout, 'spec.clientIdleTimeout', DEFAULT_SETTINGS.clientIdleTimeout);
   return out;
 }
 

@@ -48,7 +48,8 @@ if (!path) {
       }),
     );
   }
-  log.info(DEMO_HELP);
+  // With --threads every worker loads this script; one set of instructions is enough.
+  if ((process.env.SLUICE_WORKER_INDEX ?? '0') === '0') log.info(DEMO_HELP);
 } else {
   log.info(`gateway config ${path}: ${built.summary.join('; ')}`);
 }

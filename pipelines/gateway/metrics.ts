@@ -14,6 +14,7 @@ export interface GatewayMetrics {
   endpointHealthy: Gauge;
   rateLimited: Counter;
   denied: Counter;
+  l4Connections: Counter;
 }
 
 export function gatewayMetrics(): GatewayMetrics {
@@ -28,6 +29,7 @@ export function gatewayMetrics(): GatewayMetrics {
     endpointHealthy: metrics.gauge('sluice_gateway_endpoint_healthy', 'Active health check state (1 healthy, 0 not).', ['backend', 'endpoint']),
     rateLimited: metrics.counter('sluice_gateway_rate_limited_total', 'Requests refused by a local rate limit, by route.', ['route']),
     denied: metrics.counter('sluice_gateway_denied_total', 'Requests refused by a security policy, by route and reason.', ['route', 'reason']),
+    l4Connections: metrics.counter('sluice_gateway_l4_connections_total', 'TCP and TLS connections, by route, backend and outcome.', ['route', 'backend', 'outcome']),
   };
 }
 

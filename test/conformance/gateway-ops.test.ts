@@ -90,6 +90,24 @@ t('reload keeps what active health checks learnt: a down endpoint gets no traffi
   }
 });
 
+t('GatewaySettings.clientIdleTimeout closes idle client connections', async () => {
+  const settings = `---\n${SL}\nkind: GatewaySettings\nmetadata: { name: s }\nspec: { clientIdleTimeout: 300ms }\n`;
+  const gw = await startGateway(GATEWAY + backend('a', a.addr) + routeTo('a') + settings);
+  try {
+    const t0 = Date.now();
+    await new Promise<void>((resolve) => {
+      const c = net.connect(gw.port, '127.0.0.1');
+      c.on('close', () => resolve());
+      c.on('error', () => {});
+      setTimeout(() => c.destroy(), 5000);
+    });
+    const ms = Date.now() - t0;
+    assert.ok(ms >= 250 && ms < 3000, `closed after ${ms} ms`);
+  } finally {
+    await gw.stop();
+  }
+});
+
 t('a watched folder: a new file is picked up; the access log can go to a file', async () => {
   const logFile = join(mkdtempSync(join(tmpdir(), 'sluice-gw-log-')), 'access.log');
   const settings = `---\n${SL}\nkind: GatewaySettings\nmetadata: { name: s }\nspec: { accessLog: { path: ${logFile}, fields: [path, status] } }\n`;
@@ -336,6 +354,9 @@ spec:
     assert.match(await sniExchange(tlsPort, 'other.test'), /sni-default/);
     // The backend got the ClientHello untouched (a TLS handshake record).
     assert.is(sniA.firsts[0]?.[0], 22);
+    const m = await metricsText(gw.run.adminPort);
+    assert.match(m, /sluice_gateway_l4_connections_total\{route="TLSRoute\/default\/exact",backend="default\/sni-a",outcome="forwarded"\} 1/);
+    assert.match(m, /sluice_gateway_l4_connections_total\{route="TCPRoute\/default\/tcp",backend="default\/tcp-a",outcome="forwarded"\} 1/);
   } finally {
     await gw.stop();
     await Promise.all([tcpA, sniA, sniW, sniDefault].map((s) => s.close()));
