@@ -90,6 +90,49 @@ t('reload keeps what active health checks learnt: a down endpoint gets no traffi
   }
 });
 
+t('listener hostnames: routes are intersected with them, other hosts get 404', async () => {
+  const cfg = (port: number) => `${GW}
+kind: Gateway
+metadata: { name: gw }
+spec:
+  addresses: [{ value: 127.0.0.1 }]
+  listeners:
+    - { name: shop, port: ${port}, protocol: HTTP, hostname: "*.shop.test" }
+    - { name: api, port: ${port}, protocol: HTTP, hostname: api.test }
+${backend('a', a.addr)}${backend('b', b.addr)}---
+${GW}
+kind: HTTPRoute
+metadata: { name: any-host }
+spec:
+  parentRefs: [{ name: gw, sectionName: shop }]
+  rules: [{ backendRefs: [{ name: a }] }]
+---
+${GW}
+kind: HTTPRoute
+metadata: { name: narrower }
+spec:
+  parentRefs: [{ name: gw }]
+  hostnames: [api.test, x.shop.test, unrelated.test]
+  rules: [{ matches: [{ path: { value: /n } }], backendRefs: [{ name: b }] }]
+`;
+  const gw = await startGateway(cfg);
+  try {
+    const at = async (host: string, path = '/') => {
+      const r = await request(gw.port, { host, path });
+      return r.status === 200 ? r.echo!.endpoint : r.status;
+    };
+    assert.is(await at('a.shop.test'), 'a', 'a route without hostnames takes the listener hostname');
+    assert.is(await at('api.test'), 404, 'that route is not attached to the api listener');
+    assert.is(await at('other.test'), 404, 'no listener for this host');
+    assert.is(await at('api.test', '/n'), 'b');
+    assert.is(await at('x.shop.test', '/n'), 'b');
+    assert.is(await at('y.shop.test', '/n'), 'a', 'x.shop.test is the only shop host of the narrower route');
+    assert.is(await at('unrelated.test', '/n'), 404, 'route hostnames outside every listener are dropped');
+  } finally {
+    await gw.stop();
+  }
+});
+
 t('GatewaySettings.clientIdleTimeout closes idle client connections', async () => {
   const settings = `---\n${SL}\nkind: GatewaySettings\nmetadata: { name: s }\nspec: { clientIdleTimeout: 300ms }\n`;
   const gw = await startGateway(GATEWAY + backend('a', a.addr) + routeTo('a') + settings);
