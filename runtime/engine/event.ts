@@ -59,8 +59,10 @@ export class Data {
   /** Wraps a buffer the caller gives up ownership of, without copying. */
   static of(buf: Buffer): Data {
     const d = new Data();
+    // A one-element literal: push() onto the constructor's empty array would allocate room
+    // for 17 (V8's first growth), and a Data is made per read and per encoded piece.
     if (buf.length) {
-      d.#chunks.push(buf);
+      d.#chunks = [buf];
       d.#size = buf.length;
     }
     return d;

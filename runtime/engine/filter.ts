@@ -58,9 +58,12 @@ export abstract class Filter implements EventTarget {
 }
 
 /** A filter with sub-pipelines, declared by `.to(...)` (or inline, for branch/pipe). */
+/** What a joint filter has before `.to()`: shared, so a clone made per stream allocates none. */
+const NO_SUBS: PipelineLayout[] = Object.freeze([]) as unknown as PipelineLayout[];
+
 export abstract class JointFilter extends Filter {
-  /** Bound at design time; shared by all clones. */
-  subs: PipelineLayout[] = [];
+  /** Bound at design time (assigned, never pushed to); shared by all clones. */
+  subs: PipelineLayout[] = NO_SUBS;
   /** How many sub-pipelines `.to()` must supply (branch and fork take theirs inline). */
   expectsTo(): boolean {
     return true;

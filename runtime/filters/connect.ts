@@ -174,11 +174,10 @@ export class Connect extends Filter implements WriteWatcher {
     const c = this.config;
     this.#attempts++;
     counters.upstreamConnects++;
-    const s = net.connect({ host: this.#host, port: this.#port, allowHalfOpen: true, noDelay: true }) as Owned;
+    const s = net.connect({ host: this.#host, port: this.#port, allowHalfOpen: true, noDelay: true, onread: ON_READ }) as Owned;
     s[kConnect] = this;
     this.#socket = s;
     s.on('connect', onConnect);
-    s.on('data', onData);
     s.on('end', onEnd);
     s.on('error', onError);
     s.on('close', onClose);
@@ -345,6 +344,26 @@ function onConnect(this: Owned): void {
   if (c) dispatch(null, c, c.connected, undefined);
 }
 
+/**
+ * Upstream reads land in one shared buffer (net.connect's `onread`) and leave it copied at their
+ * exact size, which skips the Readable machinery per read (push, 'data', a nextTick for
+ * maybeReadMore): a measurable share of a small proxied exchange (bench/RESULTS.md). The copy
+ * is what makes sharing safe: nothing downstream may keep a view of READ_BUFFER.
+ * pause()/resume() still stop and restart reading (Node readStops an onread socket).
+ */
+const READ_BUFFER = Buffer.allocUnsafe(65536);
+const ON_READ = { buffer: READ_BUFFER, callback: onRead };
+
+function onRead(this: Owned, n: number, _buf: Uint8Array): boolean {
+  const c = this[kConnect];
+  if (!c) return true;
+  const copy = Buffer.allocUnsafe(n);
+  READ_BUFFER.copy(copy, 0, 0, n); // _buf is READ_BUFFER
+  dispatch(c.source, c, c.received, copy);
+  return true; // false would stop reading; back-pressure goes through c.source instead
+}
+
+/** Kept for detaching listeners added before reads moved to onRead (hand-off). */
 function onData(this: Owned, buf: Buffer): void {
   const c = this[kConnect];
   if (c) dispatch(c.source, c, c.received, buf);

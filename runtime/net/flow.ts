@@ -22,7 +22,10 @@ export interface Pausable {
 let currentInput: Pausable | null = null;
 let depth = 0;
 let scheduled = false;
-const dirty: SocketWriter[] = [];
+// Writers to flush, dirty[0, dirtyCount). The array is never shrunk: `length = 0` is a runtime
+// call that also drops the backing store, so every dispatch would allocate a new one.
+const dirty: (SocketWriter | null)[] = [];
+let dirtyCount = 0;
 
 /**
  * Runs `fn(arg)` as an input dispatch from `source`, then flushes what it wrote. Methods are
@@ -57,8 +60,12 @@ export function pauseCurrentInput(): Pausable | null {
 function flushAll(): void {
   scheduled = false;
   // A flush can queue more (a write error ends a stream synchronously): loop until quiet.
-  for (let i = 0; i < dirty.length; i++) dirty[i]!.flush();
-  dirty.length = 0;
+  for (let i = 0; i < dirtyCount; i++) {
+    const w = dirty[i]!;
+    dirty[i] = null;
+    w.flush();
+  }
+  dirtyCount = 0;
 }
 
 function scheduledFlush(): void {
@@ -75,7 +82,9 @@ export interface WriteWatcher {
 export class SocketWriter {
   readonly socket: Socket;
   readonly #watcher: WriteWatcher | null;
-  #queue: Buffer[] = [];
+  // What this dispatch wrote: most write one Buffer per socket, kept without an array.
+  #first: Buffer | null = null;
+  #more: Buffer[] | null = null;
   #queued = 0;
   #dirty = false;
   #ending = false;
@@ -88,7 +97,8 @@ export class SocketWriter {
 
   write(buf: Buffer): void {
     if (this.#ending || buf.length === 0) return;
-    this.#queue.push(buf);
+    if (this.#first === null) this.#first = buf;
+    else (this.#more ??= []).push(buf);
     this.#queued += buf.length;
     this.#markDirty();
   }
@@ -107,7 +117,9 @@ export class SocketWriter {
   #markDirty(): void {
     if (this.#dirty) return;
     this.#dirty = true;
-    dirty.push(this);
+    if (dirtyCount < dirty.length) dirty[dirtyCount] = this;
+    else dirty.push(this);
+    dirtyCount++;
     if (depth === 0 && !scheduled) {
       // Written outside any dispatch (a timer, a promise): flush at the end of this tick.
       scheduled = true;
@@ -118,27 +130,28 @@ export class SocketWriter {
   flush(): void {
     this.#dirty = false;
     const s = this.socket;
-    const q = this.#queue;
-    if (s.destroyed) {
-      q.length = 0;
-      this.#queued = 0;
-      return;
-    }
-    let ok = true;
-    if (q.length === 1) {
-      ok = s.write(q[0]!);
-    } else if (q.length > 1) {
-      // Small pieces (a head and a short body) are cheaper joined than written with writev.
-      if (this.#queued <= 16384) {
-        ok = s.write(Buffer.concat(q, this.#queued));
-      } else {
-        s.cork();
-        for (const b of q) ok = s.write(b);
-        s.uncork();
-      }
-    }
-    q.length = 0;
+    const first = this.#first;
+    const more = this.#more;
+    const queued = this.#queued;
+    this.#first = null;
+    this.#more = null;
     this.#queued = 0;
+    if (s.destroyed) return;
+    let ok = true;
+    if (more === null) {
+      if (first !== null) ok = s.write(first);
+    } else if (queued <= 16384) {
+      // Small pieces (a head and a short body) are cheaper joined than written with writev.
+      const all = Buffer.allocUnsafe(queued);
+      let off = first!.copy(all, 0);
+      for (let i = 0; i < more.length; i++) off += more[i]!.copy(all, off);
+      ok = s.write(all);
+    } else {
+      s.cork();
+      ok = s.write(first!);
+      for (let i = 0; i < more.length; i++) ok = s.write(more[i]!);
+      s.uncork();
+    }
     if (this.#ending) {
       s.end();
       return;
