@@ -48,6 +48,12 @@ export async function buildGateway(model: GatewayModel, modules: Map<string, Pip
     });
   }
 
+  // A route no listener admits is not an error in the spec (its status says why): warn.
+  for (const r of [...model.httpRoutes, ...model.l4Routes]) {
+    const any = model.gateways.some((gw) => gw.listeners.some((l) => attaches(r, gw, l)));
+    if (!any) log.warn(`gateway: route ${r.meta.key} is attached to no listener (allowedRoutes.namespaces.from is Same by default)`);
+  }
+
   const groups = new Map<string, PortGroup>();
   for (const gw of model.gateways) {
     for (const l of gw.listeners) {

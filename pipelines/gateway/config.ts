@@ -31,6 +31,10 @@ export interface ListenerSpec {
   protocol: Protocol;
   hostname: string | null;
   tls: { mode: 'Terminate' | 'Passthrough'; certificates: { cert: string; key: string }[] } | null;
+  /** allowedRoutes.namespaces.from: routes from the Gateway's namespace only (spec default), or any. */
+  routesFrom: 'Same' | 'All';
+  /** allowedRoutes.kinds, or null for the protocol's own route kind. */
+  routeKinds: string[] | null;
 }
 
 export interface GatewaySpec {
@@ -336,7 +340,24 @@ function parseGateway(c: Checker, v: unknown, meta: Meta): GatewaySpec {
       if (mode === 'Terminate' && refs.length === 0) c.fail(`${p}.tls.certificateRefs`, 'TLS termination needs at least one certificate');
       tls = { mode, certificates: refs };
     } else if (l.tls !== undefined) c.fail(`${p}.tls`, `only HTTPS and TLS listeners take tls settings`);
-    return { name, port: c.int(l.port, `${p}.port`, 1, 65535), protocol, hostname, tls };
+    let routesFrom: 'Same' | 'All' = 'Same';
+    let routeKinds: string[] | null = null;
+    const ar = c.optObj(l.allowedRoutes, `${p}.allowedRoutes`, ['namespaces', 'kinds']);
+    if (ar) {
+      const ns = c.optObj(ar.namespaces, `${p}.allowedRoutes.namespaces`, ['from', 'selector']);
+      if (ns?.selector !== undefined) c.fail(`${p}.allowedRoutes.namespaces.selector`, 'namespace selectors are not supported (use from: Same or All)');
+      if (ns) routesFrom = c.oneOf(ns.from, `${p}.allowedRoutes.namespaces.from`, ['Same', 'All'] as const, 'Same');
+      const own = protocol === 'TCP' ? 'TCPRoute' : protocol === 'TLS' ? 'TLSRoute' : 'HTTPRoute';
+      if (ar.kinds !== undefined) {
+        routeKinds = c.arr(ar.kinds, `${p}.allowedRoutes.kinds`).map((kv, j) => {
+          const k = c.obj(kv, `${p}.allowedRoutes.kinds[${j}]`, ['group', 'kind'], ['kind']);
+          const kind = c.str(k.kind, `${p}.allowedRoutes.kinds[${j}].kind`);
+          if (kind !== own) c.fail(`${p}.allowedRoutes.kinds[${j}].kind`, `a ${protocol} listener serves ${own} only, got '${kind}'`);
+          return kind;
+        });
+      }
+    }
+    return { name, port: c.int(l.port, `${p}.port`, 1, 65535), protocol, hostname, tls, routesFrom, routeKinds };
   });
   return { meta, address, listeners };
 }

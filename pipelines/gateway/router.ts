@@ -185,7 +185,9 @@ function all(tests: ((v: RequestView) => boolean)[]): (v: RequestView) => boolea
 }
 
 /** Is a route attached to this listener of this gateway (parentRef name, sectionName, port)? */
-export function attaches(route: { parents: { namespace: string; name: string; sectionName: string | null; port: number | null }[] }, gw: GatewaySpec, l: ListenerSpec): boolean {
+export function attaches(route: { meta: { namespace: string }; parents: { namespace: string; name: string; sectionName: string | null; port: number | null }[] }, gw: GatewaySpec, l: ListenerSpec): boolean {
+  // allowedRoutes (spec default: routes from the Gateway's own namespace only).
+  if (l.routesFrom === 'Same' && route.meta.namespace !== gw.meta.namespace) return false;
   return route.parents.some((p) => `${p.namespace}/${p.name}` === gw.meta.key && (p.sectionName === null || p.sectionName === l.name) && (p.port === null || p.port === l.port));
 }
 

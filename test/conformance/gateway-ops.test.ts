@@ -90,7 +90,8 @@ t('reload keeps what active health checks learnt: a down endpoint gets no traffi
   }
 });
 
-t('listener hostnames: routes are intersected with them, other hosts get 404', async () => {
+t('listener hostnames: routes are intersected with them, other hosts get 404; allowedRoutes namespaces', async () => {
+  const openPort = await freePort();
   const cfg = (port: number) => `${GW}
 kind: Gateway
 metadata: { name: gw }
@@ -114,6 +115,28 @@ spec:
   parentRefs: [{ name: gw }]
   hostnames: [api.test, x.shop.test, unrelated.test]
   rules: [{ matches: [{ path: { value: /n } }], backendRefs: [{ name: b }] }]
+---
+${GW}
+kind: HTTPRoute
+metadata: { name: foreign, namespace: other }
+spec:
+  parentRefs: [{ name: gw, namespace: default }]
+  hostnames: [api.test]
+  rules: [{ matches: [{ path: { value: /foreign } }], backendRefs: [{ name: a, namespace: default }] }]
+---
+${GW}
+kind: Gateway
+metadata: { name: open }
+spec:
+  addresses: [{ value: 127.0.0.1 }]
+  listeners: [{ name: all, port: ${openPort}, protocol: HTTP, allowedRoutes: { namespaces: { from: All } } }]
+---
+${GW}
+kind: HTTPRoute
+metadata: { name: welcome, namespace: other }
+spec:
+  parentRefs: [{ name: open, namespace: default }]
+  rules: [{ backendRefs: [{ name: a, namespace: default }] }]
 `;
   const gw = await startGateway(cfg);
   try {
@@ -128,6 +151,10 @@ spec:
     assert.is(await at('x.shop.test', '/n'), 'b');
     assert.is(await at('y.shop.test', '/n'), 'a', 'x.shop.test is the only shop host of the narrower route');
     assert.is(await at('unrelated.test', '/n'), 404, 'route hostnames outside every listener are dropped');
+    assert.is(await at('api.test', '/foreign'), 404, 'a route from another namespace is not admitted by default (Same)');
+    assert.match(gw.run.log(), /route other\/foreign is attached to no listener/);
+    const r = await request(openPort, { path: '/x' });
+    assert.is(r.echo?.endpoint, 'a', 'allowedRoutes from: All admits it');
   } finally {
     await gw.stop();
   }
