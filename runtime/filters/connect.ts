@@ -11,6 +11,7 @@ import net from 'node:net';
 import { Data, Kind, StreamEnd, type Event, type StreamEndCode } from '../engine/event.ts';
 import { Filter } from '../engine/filter.ts';
 import { dispatch, pauseCurrentInput, SocketInput, writerFor, type Pausable, type SocketWriter, type WriteWatcher } from '../net/flow.ts';
+import { coarseNow, unwatchIdle, watchIdle, type IdleWatched } from '../net/idle.ts';
 import { counters } from '../admin/counters.ts';
 import { reportScriptError } from '../engine/script-error.ts';
 
@@ -55,7 +56,7 @@ export function parseTarget(target: string): { host: string; port: number } {
   return { host: (m[1] ?? m[2])!, port };
 }
 
-export class Connect extends Filter implements WriteWatcher {
+export class Connect extends Filter implements WriteWatcher, IdleWatched {
   readonly config: ConnectConfig;
   #socket: Owned | null = null;
   #writer: SocketWriter | null = null;
@@ -76,6 +77,7 @@ export class Connect extends Filter implements WriteWatcher {
   #writeTimer: NodeJS.Timeout | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
   #handedOff = false;
+  idleMark = 0;
 
   constructor(config: ConnectConfig) {
     super();
@@ -115,6 +117,7 @@ export class Connect extends Filter implements WriteWatcher {
     if (evt.kind !== Kind.Data) return;
     const chunks = evt.chunks;
     if (this.#connected) {
+      this.idleMark = coarseNow();
       for (let i = 0; i < chunks.length; i++) {
         counters.upstreamBytesOut += chunks[i]!.length;
         this.#writer!.write(chunks[i]!);
@@ -193,7 +196,8 @@ export class Connect extends Filter implements WriteWatcher {
     this.#writer = writerFor(s, this);
     this.#source = new SocketInput(s);
     const c = this.config;
-    if (c.idleTimeout > 0) s.setTimeout(c.idleTimeout, onIdleTimeout);
+    // Not s.setTimeout: that refreshes a timer on every read and write (see net/idle.ts).
+    if (c.idleTimeout > 0) watchIdle(this);
     const p = this.#pending;
     this.#pending = null;
     this.#pendingSize = 0;
@@ -205,6 +209,7 @@ export class Connect extends Filter implements WriteWatcher {
   }
 
   received(buf: Buffer): void {
+    this.idleMark = coarseNow();
     this.#received += buf.length;
     counters.upstreamBytesIn += buf.length;
     if (this.#readTimer) clearTimeout(this.#readTimer);
@@ -233,7 +238,17 @@ export class Connect extends Filter implements WriteWatcher {
     this.#fail(code, `${this.target}: ${code}`);
   }
 
+  get idleTimeout(): number {
+    return this.config.idleTimeout;
+  }
+
+  /** No read or write for idleTimeout. */
+  idleExpired(): void {
+    dispatch(null, this, this.timedOut, 'IdleTimeout');
+  }
+
   closed(): void {
+    unwatchIdle(this);
     if (this.#connected) counters.upstreamActive--;
     this.#connected = false;
     this.#writer?.release();
@@ -296,6 +311,7 @@ export class Connect extends Filter implements WriteWatcher {
   }
 
   #clearTimers(): void {
+    unwatchIdle(this);
     if (this.#connectTimer) clearTimeout(this.#connectTimer);
     if (this.#readTimer) clearTimeout(this.#readTimer);
     if (this.#writeTimer) clearTimeout(this.#writeTimer);
@@ -309,6 +325,7 @@ export class Connect extends Filter implements WriteWatcher {
     if (this.#connectTimer) clearTimeout(this.#connectTimer);
     this.#connectTimer = null;
     s[kConnect] = undefined;
+    unwatchIdle(this);
     if (this.#connected) counters.upstreamActive--;
     this.#connected = false;
     this.#writer?.release();
@@ -384,11 +401,6 @@ function onClose(this: Owned): void {
   if (!c) return;
   this[kConnect] = undefined;
   dispatch(null, c, c.closed, undefined);
-}
-
-function onIdleTimeout(this: Owned): void {
-  const c = this[kConnect];
-  if (c) dispatch(null, c, c.timedOut, 'IdleTimeout');
 }
 
 function onConnectTimeout(c: Connect): void {

@@ -9,6 +9,7 @@ import type { EventTarget } from '../engine/filter.ts';
 import type { Pipeline, PipelineLayout } from '../engine/pipeline.ts';
 import { log } from '../engine/log.ts';
 import { dispatch, SocketInput, writerFor, type Pausable, type SocketWriter } from './flow.ts';
+import { coarseNow, unwatchIdle, watchIdle, type IdleWatched } from './idle.ts';
 import { counters } from '../admin/counters.ts';
 import { originalDestination } from '../offload/index.ts';
 
@@ -49,7 +50,7 @@ function stripV4Mapped(addr: string | undefined): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
 }
 
-export class Inbound implements EventTarget, InboundInfo {
+export class Inbound implements EventTarget, InboundInfo, IdleWatched {
   readonly id = nextId++;
   readonly socket: Socket;
   readonly remoteAddress: string;
@@ -58,6 +59,8 @@ export class Inbound implements EventTarget, InboundInfo {
   readonly localPort: number;
   readonly #input: SocketInput;
   httpBusy: boolean | null = null;
+  readonly idleTimeout: number;
+  idleMark = 0;
   readonly #writer: SocketWriter;
   readonly #stats: ListenerStats;
   #pipeline: Pipeline | null = null;
@@ -74,6 +77,7 @@ export class Inbound implements EventTarget, InboundInfo {
     this.#input = new SocketInput(socket);
     this.#writer = writerFor(socket);
     this.#stats = stats;
+    this.idleTimeout = idleTimeout;
     stats.connections++;
     stats.active++;
     counters.connectionsAccepted++;
@@ -81,7 +85,8 @@ export class Inbound implements EventTarget, InboundInfo {
 
     (socket as Owned)[kInbound] = this;
     socket.setNoDelay(true);
-    if (idleTimeout > 0) socket.setTimeout(idleTimeout, onTimeout);
+    // Not socket.setTimeout: that refreshes a timer on every read and write (see idle.ts).
+    if (idleTimeout > 0) watchIdle(this);
     socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('error', onError);
@@ -107,6 +112,7 @@ export class Inbound implements EventTarget, InboundInfo {
   input(evt: Event): void {
     if (this.#outputEnded) return;
     if (evt.kind === Kind.Data) {
+      this.idleMark = coarseNow();
       const chunks = evt.chunks;
       for (let i = 0; i < chunks.length; i++) {
         this.#stats.bytesOut += chunks[i]!.length;
@@ -124,6 +130,7 @@ export class Inbound implements EventTarget, InboundInfo {
   }
 
   receive(buf: Buffer): void {
+    this.idleMark = coarseNow();
     this.#stats.bytesIn += buf.length;
     this.#pipeline?.input(Data.of(buf));
   }
@@ -143,7 +150,7 @@ export class Inbound implements EventTarget, InboundInfo {
   handedOff(): void {
     this.#input.detach();
     this.socket.removeListener('data', onData);
-    this.socket.setTimeout(0);
+    unwatchIdle(this);
   }
 
   /** Bytes relayed outside Node (hand-off), for the listener's counters. */
@@ -152,7 +159,14 @@ export class Inbound implements EventTarget, InboundInfo {
     this.#stats.bytesOut += sent;
   }
 
+  /** No read or write for idleTimeout (the listener's `idleTimeout` option). */
+  idleExpired(): void {
+    log.debug(`inbound #${this.id}: idle timeout`);
+    this.socket.destroy();
+  }
+
   closed(): void {
+    unwatchIdle(this);
     this.#stats.active--;
     counters.connectionsActive--;
     this.#writer.release();
@@ -191,11 +205,6 @@ function onClose(this: Owned): void {
   if (!ib) return;
   this[kInbound] = undefined;
   dispatch(null, ib, ib.closed, undefined);
-}
-
-function onTimeout(this: Owned): void {
-  log.debug(`inbound #${this[kInbound]?.id}: idle timeout`);
-  this.destroy();
 }
 
 function destroyAfterFinish(this: Socket): void {
