@@ -31,6 +31,14 @@ interface PortGroup {
 
 let generations = 0;
 
+// Keep-alive connections outlive a reload, and the engine keeps them on the layout they began
+// with. So that a new configuration reaches their next requests too (as route updates do in
+// Envoy), each request asks which gateway is newest for its port. A load only offers its
+// gateways (`offered`); they become `newest` when the previous load is retired, which the
+// engine does only after the new one has fully taken over. A failed load is never promoted.
+const offered = new Map<string, HttpGateway>();
+const newest = new Map<string, HttpGateway>();
+
 export async function buildGateway(model: GatewayModel, modules: Map<string, PipelineModuleExports>): Promise<BuiltGateway> {
   const generation = ++generations;
   const metrics = gatewayMetrics();
@@ -65,6 +73,7 @@ export async function buildGateway(model: GatewayModel, modules: Map<string, Pip
   }
 
   const summary: string[] = [];
+  const ports: string[] = [];
   for (const g of groups.values()) {
     const proto = g.listeners[0]!.l.protocol;
     const target = g.address.includes(':') ? `[${g.address}]:${g.port}` : `${g.address}:${g.port}`;
@@ -97,9 +106,11 @@ export async function buildGateway(model: GatewayModel, modules: Map<string, Pip
         countIn: al.enabled && al.fields.includes('bytes_in'),
         countOut: al.enabled && al.fields.includes('bytes_out'),
       }, backends.values());
+      offered.set(target, gateway);
+      ports.push(target);
       pipy.listen(listenOn, { context: (): GatewayCtx => ({ x: null }), idleTimeout: `${model.settings.clientIdleTimeout}ms` }, ($) =>
         $.demuxHTTP().to(($) =>
-          $.handleMessageStart((evt, ctx) => gateway.onRequest(evt.head as unknown as RequestHead, ctx)).pipe((_evt: Event, ctx: GatewayCtx) => ctx.x!.layout),
+          $.handleMessageStart((evt, ctx) => (newest.get(target) ?? gateway).onRequest(evt.head as unknown as RequestHead, ctx)).pipe((_evt: Event, ctx: GatewayCtx) => ctx.x!.layout),
         ),
       );
       summary.push(`${https ? 'https' : 'http'}://${target} (${router.size} route matches)`);
@@ -120,6 +131,12 @@ export async function buildGateway(model: GatewayModel, modules: Map<string, Pip
 
   for (const b of backends.values()) b.start();
   pipy.exit(() => {
+    // Retired: the load that replaced this one (if any) takes over its connections.
+    for (const p of ports) {
+      const next = offered.get(p);
+      if (next) newest.set(p, next);
+      else newest.delete(p);
+    }
     for (const b of backends.values()) b.stop();
     accessLog?.close();
     retireFronts(generation);

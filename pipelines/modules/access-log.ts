@@ -35,8 +35,17 @@ export class AccessLog {
     this.#out.write(text);
   }
 
-  close(): void {
+  /**
+   * Called when a reload retires this log: requests still in flight on the old configuration
+   * may write for a while, so a file is closed only after a grace period.
+   */
+  close(graceMs = 30_000): void {
     this.#flush();
-    if (this.#out !== process.stdout) (this.#out as WriteStream).end();
+    if (this.#out === process.stdout) return;
+    const out = this.#out as WriteStream;
+    setTimeout(() => {
+      this.#flush();
+      out.end();
+    }, graceMs).unref();
   }
 }

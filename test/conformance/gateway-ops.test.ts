@@ -71,6 +71,35 @@ t('reload: a valid change takes effect, an invalid one is refused and the old co
   }
 });
 
+t('reload reaches keep-alive connections opened before it', async () => {
+  const http = await import('node:http');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const get = () =>
+    new Promise<{ endpoint: string; socket: unknown }>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: gw.port, path: '/k', agent }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ endpoint: JSON.parse(text).endpoint, socket: req.socket }));
+      });
+      req.on('error', reject);
+    });
+  const base = GATEWAY + backend('a', a.addr) + backend('b', b.addr);
+  const gw = await startGateway(base + routeTo('a'));
+  try {
+    const first = await get();
+    assert.is(first.endpoint, 'a');
+    gw.write(base + routeTo('b'));
+    await gw.run.waitFor(/reloaded/, 5000);
+    await sleep(50);
+    const second = await get();
+    assert.is(second.socket, first.socket, 'same client connection');
+    assert.is(second.endpoint, 'b');
+  } finally {
+    agent.destroy();
+    await gw.stop();
+  }
+});
+
 t('reload keeps what active health checks learnt: a down endpoint gets no traffic after a reload', async () => {
   const [h1, h2] = await Promise.all([startEcho('h1'), startEcho('h2')]);
   h2.health = 500;
