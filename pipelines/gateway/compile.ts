@@ -59,7 +59,7 @@ function newPath(x: Exchange, m: PathModifierSpec): string {
   return m.type === 'ReplaceFullPath' ? m.value : replacePrefix(x.view.path, x.cand!.prefix, m.value);
 }
 
-function compileFilter(f: FilterSpec, env: CompileEnv, responseSteps: ResponseStep[]): Step | null {
+function compileFilter(f: FilterSpec, env: CompileEnv, responseSteps: ResponseStep[], preflights: Step[]): Step | null {
   switch (f.type) {
     case 'RequestHeaderModifier': {
       const mod = compileHeaderModifier(f.mod);
@@ -125,9 +125,12 @@ function compileFilter(f: FilterSpec, env: CompileEnv, responseSteps: ResponseSt
       };
     }
     case 'CORS': {
+      // The preflight is answered among the guards, before authentication: browsers send
+      // preflights without credentials (Fetch §3.2.5).
       const cors = new Cors(f.cors);
       responseSteps.push((x, h) => cors.decorate(h, x.origin));
-      return (x) => cors.preflight(x.view.method, x.origin, x.head.header('access-control-request-method'), x.head.header('access-control-request-headers'));
+      preflights.push((x) => cors.preflight(x.view.method, x.origin, x.head.header('access-control-request-method'), x.head.header('access-control-request-headers')));
+      return null;
     }
   }
 }
@@ -196,11 +199,27 @@ export function securityFor(model: GatewayModel, gw: GatewaySpec, route: HTTPRou
     cors: cors ? once(cors.v, () => new Cors(cors.v)) : null,
     ip: ip ? once(ip.v, () => new IPFilter(ip.v.allow, ip.v.deny)) : null,
     // One bucket table per policy: a Gateway-wide limit is shared by all its routes.
-    rateLimit: rl ? once(rl, () => ({ limit: new LocalRateLimit(rl.requests, rl.interval, rl.burst), key: rl.key })) : null,
+    rateLimit: rl ? once(rl, () => ({ limit: limiterFor(rl), key: rl.key })) : null,
   };
 }
 
-function compileGuards(sec: Security, route: string, m: GatewayMetrics, responseSteps: ResponseStep[]): Step[] {
+/**
+ * Buckets survive a reload when the policy is unchanged (this module outlives reloads), so a
+ * reload is no way around a limit. A changed or removed policy starts afresh.
+ */
+const limiters = new Map<string, LocalRateLimit>();
+
+function limiterFor(p: RateLimitPolicySpec): LocalRateLimit {
+  const k = `${p.meta.key}|${p.requests}|${p.interval}|${p.burst}|${p.key.type}|${p.key.header}`;
+  let l = limiters.get(k);
+  if (!l) {
+    for (const old of limiters.keys()) if (old.startsWith(`${p.meta.key}|`)) limiters.delete(old);
+    limiters.set(k, (l = new LocalRateLimit(p.requests, p.interval, p.burst)));
+  }
+  return l;
+}
+
+function compileGuards(sec: Security, route: string, m: GatewayMetrics, responseSteps: ResponseStep[], preflights: Step[]): Step[] {
   const guards: Step[] = [];
   if (sec.ip) {
     const ip = sec.ip;
@@ -216,6 +235,7 @@ function compileGuards(sec: Security, route: string, m: GatewayMetrics, response
     guards.push((x) => cors.preflight(x.view.method, x.origin, x.head.header('access-control-request-method'), x.head.header('access-control-request-headers')));
     responseSteps.push((x, h) => cors.decorate(h, x.origin));
   }
+  guards.push(...preflights);
   if (sec.jwt) {
     const v = sec.jwt;
     const optional = sec.jwtOptional;
@@ -278,12 +298,16 @@ function compileGuards(sec: Security, route: string, m: GatewayMetrics, response
 
 export function compileRule(route: HTTPRouteSpec, rule: RuleSpec, gw: GatewaySpec, env: CompileEnv): CompiledRule {
   const responseSteps: ResponseStep[] = [];
-  const guards = compileGuards(securityFor(env.model, gw, route), route.meta.key, env.metrics, responseSteps);
   const steps: Step[] = [];
+  const preflights: Step[] = [];
   for (const f of rule.filters) {
-    const s = compileFilter(f, env, responseSteps);
+    const s = compileFilter(f, env, responseSteps, preflights);
     if (s) steps.push(s);
   }
+  const sec = securityFor(env.model, gw, route);
+  // A rule's own CORS filter is more specific than a policy's CORS settings.
+  if (preflights.length) sec.cors = null;
+  const guards = compileGuards(sec, route.meta.key, env.metrics, responseSteps, preflights);
   const refs = rule.backendRefs.filter((r) => r.weight > 0).map((r) => compileRef(r, env));
   return {
     route: route.meta.key,

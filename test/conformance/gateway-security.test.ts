@@ -65,6 +65,18 @@ t.before(async () => {
         jwks: { file: ./jwks.json }
         claimToHeaders: [{ claim: sub, header: x-user }]
 `) +
+    `---
+${GW}
+kind: HTTPRoute
+metadata: { name: cors-jwt }
+spec:
+  parentRefs: [{ name: gw }]
+  rules:
+    - matches: [{ path: { value: /cors-jwt } }]
+      filters: [{ type: CORS, cors: { allowOrigins: ["https://app.test"] } }]
+      backendRefs: [{ name: echo }]
+` +
+    policy('SecurityPolicy', 'cors-jwt', 'cors-jwt', `  jwt: { providers: [{ name: t, jwks: { file: ./jwks.json } }] }\n`) +
     route('basic', '/basic') +
     policy('SecurityPolicy', 'basic', 'basic', `  basicAuth: { users: ["alice:{SHA}${sha}", "bob:{PLAIN}hunter2"] }\n`) +
     route('apikey', '/apikey') +
@@ -117,6 +129,8 @@ const cases = (): Case[] => [
   { name: 'JWT alg none refused', req: { path: '/jwt', headers: bearer(`${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(good())).toString('base64url')}.`) }, status: 401 },
   { name: 'JWT ES256 signature under the RS256 key id refused', req: { path: '/jwt', headers: bearer(token('ES256', ec.privateKey, good(), 'rsa-1')) }, status: 401 },
   { name: 'JWT malformed', req: { path: '/jwt', headers: bearer('abc.def') }, status: 401 },
+  { name: 'a CORS preflight is answered before authentication', req: { path: '/cors-jwt', method: 'OPTIONS', headers: { origin: 'https://app.test', 'access-control-request-method': 'GET' } }, status: 204, headers: { 'access-control-allow-origin': 'https://app.test' } },
+  { name: 'the actual request still needs the token', req: { path: '/cors-jwt', headers: { origin: 'https://app.test' } }, status: 401 },
   { name: 'Basic auth {SHA} user', req: { path: '/basic', headers: basic('alice', 'secret') }, status: 200 },
   { name: 'Basic auth {PLAIN} user', req: { path: '/basic', headers: basic('bob', 'hunter2') }, status: 200 },
   { name: 'Basic auth wrong password', req: { path: '/basic', headers: basic('alice', 'nope') }, status: 401, headers: { 'www-authenticate': 'Basic realm="sluice"' } },
@@ -167,6 +181,12 @@ t('rate limit by client IP: the 4th request in the interval gets 429 with Retry-
   assert.equal(statuses, [200, 200, 200, 429, 429]);
   assert.ok(Number(retryAfter) >= 1 && Number(retryAfter) <= 10, `retry-after ${retryAfter}`);
   assert.match(await metricsText(gw.run.adminPort), /sluice_gateway_rate_limited_total\{route="default\/rl"\} 2/);
+});
+
+t('a reload does not refill an unchanged rate limit', async () => {
+  gw.run.proc.kill('SIGHUP');
+  await gw.run.waitFor(/reloaded/, 5000);
+  assert.is((await request(gw.port, { path: '/rl' })).status, 429);
 });
 
 t('rate limit by header: each key has its own bucket', async () => {
