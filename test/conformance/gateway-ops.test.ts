@@ -546,4 +546,39 @@ spec:
   }
 });
 
+(hasOpenssl ? t : t.skip)('examples/gateway runs end to end (ports moved, setup.sh material)', async () => {
+  const { cpSync, readdirSync, readFileSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-gw-example-'));
+  cpSync(join(repoRoot, 'examples/gateway'), dir, { recursive: true });
+  const ports = await Promise.all([1, 2, 3, 4, 5, 6, 7].map(() => freePort()));
+  const map: Record<string, number> = { '8080': ports[0]!, '8443': ports[1]!, '8444': ports[2]!, '8445': ports[3]!, '9001': ports[4]!, '9002': ports[5]!, '9003': ports[6]! };
+  const move = (text: string) => text.replace(/\b(8080|8443|8444|8445|9001|9002|9003)\b/g, (p) => String(map[p]));
+  for (const f of readdirSync(join(dir, 'config'))) writeFileSync(join(dir, 'config', f), move(readFileSync(join(dir, 'config', f), 'utf8')));
+  writeFileSync(join(dir, 'backends.ts'), move(readFileSync(join(dir, 'backends.ts'), 'utf8')));
+  const setup = spawnSync('bash', [join(dir, 'setup.sh')], { encoding: 'utf8' });
+  assert.is(setup.status, 0, setup.stderr);
+  const backends = await startSluice([join(dir, 'backends.ts'), '--admin-port=-1'], { ready: new RegExp(`listening on 127.0.0.1:${map['9003']}`) });
+  const gw = await startSluice(['gateway', join(dir, 'config'), '--admin-port=0'], { ready: /tcp:\/\// });
+  try {
+    await gw.waitFor(new RegExp(`listening on 127.0.0.1:${map['8445']}`));
+    const token = readFileSync(join(dir, 'certs/token.jwt'), 'utf8').trim();
+    const api = await request(map['8080']!, { path: '/v1/items', host: 'api.test', headers: { authorization: `Bearer ${token}` } });
+    assert.is(api.status, 200, api.text);
+    assert.match(api.text, /"x-user": "demo-user"/);
+    assert.is(api.headers['cache-control'], 'no-store');
+    assert.is((await request(map['8080']!, { path: '/v1/items', host: 'api.test' })).status, 401);
+    const tlsRes = await httpsGet(map['8443']!, '/v2/items', 'api.test').catch((e: Error) => ({ status: 0, headers: {}, text: e.message }));
+    assert.is(tlsRes.status, 401, 'HTTPS listener reached (no token)');
+    const shop = await request(map['8080']!, { path: '/', host: 'a.shop.test' });
+    assert.is(shop.status, 200);
+    assert.match(String(shop.headers['set-cookie']), /^web-session=/);
+    assert.is((await request(map['8080']!, { path: '/old-home', host: 'a.shop.test' })).status, 301);
+    const order = await request(map['8080']!, { path: '/orders/7', method: 'POST', host: 'api.test', body: 'x', headers: { authorization: `Bearer ${token}` } });
+    assert.is(order.status, 415, 'the PipelineModule answered');
+  } finally {
+    await gw.stop('SIGKILL');
+    await backends.stop('SIGKILL');
+  }
+});
+
 t.run();
