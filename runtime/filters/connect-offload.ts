@@ -14,6 +14,7 @@ import type { Connect } from './connect.ts';
 import type { Inbound } from '../net/inbound.ts';
 import { handOff, offloadStatus } from '../offload/index.ts';
 import { counters } from '../admin/counters.ts';
+import { writesPending } from '../net/flow.ts';
 
 const MAX_TRIES = 50;
 
@@ -26,7 +27,10 @@ export function offerHandOff(c: Connect, upstream: net.Socket): void {
     return;
   }
   if (!offloadStatus().splice.available) return;
-  attempt({ c, inbound, client, upstream, tries: 0 });
+  // Never from here: this runs inside the upstream's 'connect' dispatch, with the bytes the
+  // client sent meanwhile still queued in the upstream's writer, and before Node's own
+  // once('connect') listener starts reading the socket (see claimSocket).
+  setImmediate(attempt, { c, inbound, client, upstream, tries: 0 });
 }
 
 interface Attempt {
@@ -43,12 +47,14 @@ function quiet(s: net.Socket): boolean {
 
 function attempt(a: Attempt): void {
   if (a.c.socket !== a.upstream || a.client.destroyed) return;
-  if (!quiet(a.client) || !quiet(a.upstream)) {
+  if (writesPending() || !quiet(a.client) || !quiet(a.upstream)) {
     if (++a.tries < MAX_TRIES) setTimeout(attempt, 1, a);
+    else log.debug(`connect ${a.c.target}: offload skipped: the buffers never went quiet`);
     return;
   }
   const h = handOff(a.client, a.upstream);
   if (!h) return;
+  log.debug(`connect ${a.c.target}: handed off to the splice relay (attempt ${a.tries + 1})`);
   counters.offloadedConnections++;
   a.c.handedOff();
   a.inbound.handedOff();

@@ -57,6 +57,15 @@ export function pauseCurrentInput(): Pausable | null {
   return s;
 }
 
+/**
+ * Whether some writer holds bytes not yet given to its socket: inside a dispatch (flushed when
+ * it returns) or written outside one (flushed on nextTick). A socket's writableLength does not
+ * show them, so whoever takes a socket away from Node (offload hand-off) must wait for false.
+ */
+export function writesPending(): boolean {
+  return depth > 0 || dirtyCount > 0;
+}
+
 function flushAll(): void {
   scheduled = false;
   // A flush can queue more (a write error ends a stream synchronously): loop until quiet.

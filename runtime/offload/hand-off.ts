@@ -14,7 +14,7 @@
 // (shared/anchors.md); bench/offload-passthrough measured both (RESULTS.md).
 import { EventEmitter } from 'node:events';
 import type * as net from 'node:net';
-import { claimSocket, nativeAddon, socketFd } from './native.ts';
+import { claimSocket, nativeAddon, releaseSocket, socketFd } from './native.ts';
 import { encodeTuple } from './codec.ts';
 import { MAP } from './layout.gen.ts';
 import { pinnedMap } from './maps.ts';
@@ -175,22 +175,23 @@ export function startHandOff(client: net.Socket, upstream: net.Socket): HandOff 
     lastRefusal = 'socket has no file descriptor (not a TCP socket on Linux?)';
     return null;
   }
-  // Stop libuv reading (readStop removes the fd from epoll), and keep idle
-  // timers from killing a stream Node no longer sees.
+  // Stop libuv reading for good (see claimSocket), and keep idle timers from
+  // killing a stream Node no longer sees. A refusal puts both back as they
+  // were: a socket our flow control paused must stay paused.
   if (!claimSocket(client) || !claimSocket(upstream)) {
     lastRefusal = 'could not stop Node reading the sockets';
-    client.resume();
-    upstream.resume();
+    releaseSocket(client);
+    releaseSocket(upstream);
+    return null;
+  }
+  const h = new HandOff(client, upstream);
+  if (!h.start(fc, fu)) {
+    releaseSocket(client);
+    releaseSocket(upstream);
+    lastRefusal = 'the splice relay could not start';
     return null;
   }
   client.setTimeout(0);
   upstream.setTimeout(0);
-  const h = new HandOff(client, upstream);
-  if (!h.start(fc, fu)) {
-    client.resume();
-    upstream.resume();
-    lastRefusal = 'the splice relay could not start';
-    return null;
-  }
   return h;
 }

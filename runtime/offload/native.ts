@@ -132,21 +132,69 @@ export function socketFd(socket: net.Socket): number {
   return typeof fd === 'number' && fd >= 0 ? fd : -1;
 }
 
+const kClaim = Symbol('sluice.claim');
+
+/** What claimSocket() changed, so releaseSocket() can put it back. */
+interface Claim {
+  wasReading: boolean;
+  wasFlowing: boolean;
+}
+
+type Claimed = net.Socket & { [kClaim]?: Claim };
+
+function refuseReadStart(): number {
+  return 0;
+}
+
 /**
- * Stops libuv reading a socket whose bytes someone else will move now.
+ * Stops libuv reading a socket whose bytes someone else will move now, for good.
+ *
  * socket.pause() is not enough: it only pauses the JS stream, and libuv keeps
  * reading into it until the high-water mark (anchors.md: "pause() does not
- * stop libuv's polling"), which would steal bytes from the relay. readStop()
- * takes the fd out of epoll; `reading = false` keeps Node's bookkeeping in
- * step, as Socket#pause does for handles with an `onread` buffer.
+ * stop libuv's polling"). readStop() takes the fd out of epoll, but Node may
+ * call readStart() again on its own: Socket#_read (net.js tryReadStart) runs
+ * on any read(0), on a resume() scheduled before the pause, and from the
+ * once('connect') listener _read() leaves on a socket that was still
+ * connecting. That last one read exactly one 64 KiB chunk into the paused
+ * readable buffer of an upstream handed off from inside its own 'connect'
+ * dispatch: the chunk never reached the client. So the handle's readStart is
+ * shadowed by a no-op until releaseSocket(): Node cannot read a claimed socket
+ * whatever its stream bookkeeping believes.
  */
 export function claimSocket(socket: net.Socket): boolean {
   const h = tcpHandle(socket);
-  if (!h || typeof h.readStop !== 'function') return false;
+  if (!h || typeof h.readStop !== 'function' || typeof h.readStart !== 'function') return false;
+  const s = socket as Claimed;
+  if (s[kClaim]) return true;
+  const claim: Claim = { wasReading: h.reading === true, wasFlowing: socket.readableFlowing === true };
   socket.pause();
-  if (h.reading !== false) {
-    h.reading = false;
-    if (h.readStop() !== 0) return false;
+  if (h.readStop() !== 0) {
+    // Nothing changed on the handle: leave Node's reading as it was.
+    if (claim.wasFlowing) socket.resume();
+    return false;
   }
+  h.reading = false;
+  h.readStart = refuseReadStart;
+  s[kClaim] = claim;
   return true;
+}
+
+/** Undoes claimSocket() when the hand-off is refused after all: Node reads again as before. */
+export function releaseSocket(socket: net.Socket): void {
+  const s = socket as Claimed;
+  const claim = s[kClaim];
+  if (!claim) return;
+  s[kClaim] = undefined;
+  const h = tcpHandle(socket);
+  if (!h) return;
+  // Drop the own property: the prototype's readStart shows through again.
+  delete h.readStart;
+  if (s.destroyed) return;
+  // Node's bookkeeping says reading when it was before the claim, or when tryReadStart ran
+  // against the no-op meanwhile: either way it waits for bytes and will not ask again.
+  if (claim.wasReading || h.reading === true) {
+    h.reading = true;
+    if (h.readStart!() !== 0) s.destroy(new Error('cannot restart reading after a refused hand-off'));
+  }
+  if (claim.wasFlowing) s.resume();
 }
