@@ -94,7 +94,7 @@ mkdir -p "$WORK/tmp"
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  for f in upstream.pid proxy.pid; do [ -f "$WORK/$f" ] && kill "$(cat "$WORK/$f")" 2>/dev/null || true; done
+  for f in upstream.pid proxy.pid; do [ -f "$WORK/$f" ] && kill "$(cat "$WORK/$f" 2>/dev/null)" 2>/dev/null || true; done
   sleep 0.3
   rm -rf "$WORK"
 }
