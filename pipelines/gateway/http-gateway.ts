@@ -13,6 +13,7 @@
 import { pipeline, Data, Message, RequestHead, type PipelineLayout, type ResponseHead, type StreamEnd } from '../api/index.ts';
 import type { Endpoint } from '../modules/balancer.ts';
 import { send, type Reply } from '../modules/upstream.ts';
+import { attemptsFor, backoffDelay, shouldRetry } from '../modules/retry.ts';
 import { continueTrace, type Span } from '../modules/tracing.ts';
 import type { AccessLog, LogRecord } from '../modules/access-log.ts';
 import type { BackendRuntime } from './backends.ts';
@@ -100,7 +101,6 @@ export function reply(status: number, text: string, headers?: Headers): Message 
 }
 
 const EMPTY = new Data();
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 export interface HttpGatewayOptions {
   scheme: 'http' | 'https';
@@ -340,7 +340,7 @@ export class HttpGateway {
 
   async #forward(x: Exchange, rule: CompiledRule, b: BackendRuntime): Promise<Message> {
     const retry = rule.retry ?? b.retry;
-    const attempts = retry !== null && (IDEMPOTENT.has(x.view.method) || retry.allowNonIdempotent) ? retry.attempts : 0;
+    const attempts = attemptsFor(retry, x.view.method);
     const deadline = rule.requestTimeout > 0 ? x.t0 + rule.requestTimeout : 0;
     const perTry = rule.backendRequestTimeout || b.backendRequestTimeout;
     let avoid: Endpoint | null = null;
@@ -372,13 +372,12 @@ export class HttpGateway {
       this.#m.upstreamDuration.observe(last.elapsed / 1000, b.key);
       this.#m.upstreamRequests.increase(1, b.key, ep.target, last.response ? statusClass(status) : 'error');
       if (!last.response) this.#m.upstreamErrors.increase(1, b.key, ep.target, last.error);
-      b.outlier?.report(ep, status >= 500);      if (last.response && b.cookieName !== null && !b.hasSessionFor(x.view, ep)) x.pinned = { backend: b, endpoint: ep };
-      if (i >= attempts || retry === null) break;
-      const retryable = retry.codes.includes(status) || (!last.response && last.error !== 'ReadTimeout' && retry.onConnectFailure);
-      if (!retryable) break;
-      const backoff = Math.min(retry.backoff * 2 ** i, retry.backoff * 10);
-      if (deadline > 0 && performance.now() + backoff >= deadline) break;
-      if (backoff > 0) await sleep(backoff);
+      b.outlier?.report(ep, status >= 500);
+      if (last.response && b.cookieName !== null && !b.hasSessionFor(x.view, ep)) x.pinned = { backend: b, endpoint: ep };
+      if (i >= attempts || !shouldRetry(retry!, status, last.error)) break;
+      const wait = backoffDelay(retry!, i);
+      if (deadline > 0 && performance.now() + wait >= deadline) break;
+      if (wait > 0) await sleep(wait);
       x.retries++;
       this.#m.retries.increase(1, rule.route, b.key);
       avoid = ep;

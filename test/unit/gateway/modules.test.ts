@@ -13,6 +13,7 @@ import { Endpoint, createPicker } from '../../../pipelines/modules/balancer.ts';
 import { LocalRateLimit } from '../../../pipelines/modules/rate-limit.ts';
 import { continueTrace } from '../../../pipelines/modules/tracing.ts';
 import { OutlierDetector } from '../../../pipelines/modules/outlier.ts';
+import { attemptsFor, backoffDelay, shouldRetry } from '../../../pipelines/modules/retry.ts';
 
 test('hostnames: wildcard suffix matching and listener intersection (spec)', () => {
   assert.ok(hostMatches('*.example.com', 'a.example.com'));
@@ -135,6 +136,21 @@ test('traceparent: continued when valid, replaced when not', () => {
     assert.match(n.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     assert.is.not(n.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
   }
+});
+
+test('retry decisions: idempotent methods, codes, connection failures, back-off', () => {
+  const p = { attempts: 2, codes: [503, 504], backoff: 10, onConnectFailure: true, allowNonIdempotent: false };
+  assert.is(attemptsFor(p, 'GET'), 2);
+  assert.is(attemptsFor(p, 'POST'), 0);
+  assert.is(attemptsFor({ ...p, allowNonIdempotent: true }, 'POST'), 2);
+  assert.is(attemptsFor(null, 'GET'), 0);
+  assert.ok(shouldRetry(p, 503, ''));
+  assert.not.ok(shouldRetry(p, 500, ''));
+  assert.ok(shouldRetry(p, 503, 'ConnectionRefused'));
+  assert.ok(shouldRetry({ ...p, codes: [] }, 502, 'ConnectionReset'), 'connection failure trigger');
+  assert.not.ok(shouldRetry({ ...p, codes: [] }, 504, 'ReadTimeout'), 'timeouts only by code');
+  assert.ok(shouldRetry(p, 504, 'ReadTimeout'));
+  assert.equal([0, 1, 2, 3, 4].map((i) => backoffDelay(p, i)), [10, 20, 40, 80, 100]);
 });
 
 test.run();
