@@ -3,6 +3,7 @@
 // filter is a thin subclass in its own file.
 
 import { type Event, type Kind } from '../engine/event.ts';
+import { isPromise } from '../engine/result.ts';
 import { CallbackFilter, FAILED } from './callback-filter.ts';
 
 export type HandleCallback<E = any, C = any> = (evt: E, ctx: C) => unknown;
@@ -21,7 +22,8 @@ export abstract class HandleEvent extends CallbackFilter {
     if (evt.kind === this.#kind) {
       const r = this.call(this.cb, evt, this.context);
       if (r === FAILED) return;
-      if (this.awaitResult(r, () => this.output.input(evt))) return;
+      // isPromise first: the closure is made only for an async callback, not per event.
+      if (isPromise(r) && this.awaitResult(r, () => this.output.input(evt))) return;
     }
     this.output.input(evt);
   }

@@ -1,4 +1,5 @@
 import { Data, Kind, Message, type Event } from '../engine/event.ts';
+import { isPromise } from '../engine/result.ts';
 import { CallbackFilter, FAILED } from './callback-filter.ts';
 import type { HandleCallback } from './handle-event.ts';
 
@@ -39,7 +40,7 @@ export class HandleMessage extends CallbackFilter {
           this.#head = this.#body = null;
           const r = this.call(this.#cb, msg, this.context);
           if (r === FAILED) return;
-          if (this.awaitResult(r, () => this.output.input(evt))) return;
+          if (isPromise(r) && this.awaitResult(r, () => this.output.input(evt))) return; // no closure per event
         }
         break;
     }

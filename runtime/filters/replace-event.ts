@@ -2,7 +2,7 @@
 // callback returns (or a fixed value); every other event passes unchanged.
 
 import { type Event, type Kind } from '../engine/event.ts';
-import { emit } from '../engine/result.ts';
+import { emit, isPromise } from '../engine/result.ts';
 import { CallbackFilter, FAILED } from './callback-filter.ts';
 
 export type Replacement<E = any, C = any> = ((evt: E, ctx: C) => unknown) | object | string | null;
@@ -34,7 +34,7 @@ export abstract class ReplaceEvent extends CallbackFilter {
     }
     const r = this.call(rep as (a: unknown, c: unknown) => unknown, arg, this.context);
     if (r === FAILED) return;
-    if (this.awaitResult(r, (v) => emit(this.output, v))) return;
+    if (isPromise(r) && this.awaitResult(r, (v) => emit(this.output, v))) return; // no closure per event
     emit(this.output, r);
   }
 }
