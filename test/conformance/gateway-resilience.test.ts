@@ -65,6 +65,8 @@ t.before(async () => {
     backend('chc', E.c1!.addr, E.c2!.addr, E.c3!.addr) +
     policy('chc', 'chc', `  loadBalancer: { type: ConsistentHash, consistentHash: { type: Cookie, cookie: { name: uid } } }\n`) +
     policy('ch', 'ch', `  loadBalancer: { type: ConsistentHash, consistentHash: { type: Header, header: { name: x-user } } }\n`) +
+    backend('chip', E.c1!.addr, E.c2!.addr, E.c3!.addr) +
+    policy('chip', 'chip', `  loadBalancer: { type: ConsistentHash, consistentHash: { type: SourceIP } }\n`) +
     backend('sp', E.s1!.addr, E.s2!.addr) +
     policy('sp', 'sp', `  sessionPersistence: { type: Cookie, cookieName: gw-session }\n`) +
     backend('lr', E.lrSlow!.addr, E.lrFast!.addr) +
@@ -76,7 +78,7 @@ metadata: { name: r }
 spec:
   parentRefs: [{ name: gw }]
   rules:
-${rule('/flaky', 'flaky')}${rule('/down', 'down')}${rule('/noretry', 'norety')}${rule('/once', 'once', '      retry: { codes: [500], attempts: 1, backoff: 10ms }\n')}${rule('/once-noretry', 'once')}${rule('/slow-request', 'slow', '      timeouts: { request: 300ms }\n')}${rule('/slow-backend', 'slow', '      timeouts: { backendRequest: 200ms }\n')}${rule('/hc', 'hc')}${rule('/ol', 'ol')}${rule('/cb', 'cb')}${rule('/ch', 'ch')}${rule('/chc', 'chc')}${rule('/cc', 'cc')}${rule('/sp', 'sp')}${rule('/lr', 'lr')}`;
+${rule('/flaky', 'flaky')}${rule('/down', 'down')}${rule('/noretry', 'norety')}${rule('/once', 'once', '      retry: { codes: [500], attempts: 1, backoff: 10ms }\n')}${rule('/once-noretry', 'once')}${rule('/slow-request', 'slow', '      timeouts: { request: 300ms }\n')}${rule('/slow-backend', 'slow', '      timeouts: { backendRequest: 200ms }\n')}${rule('/hc', 'hc')}${rule('/ol', 'ol')}${rule('/cb', 'cb')}${rule('/ch', 'ch')}${rule('/chc', 'chc')}${rule('/chip', 'chip')}${rule('/cc', 'cc')}${rule('/sp', 'sp')}${rule('/lr', 'lr')}`;
   gw = await startGateway(config);
 });
 
@@ -200,6 +202,10 @@ t('consistent hash on a cookie: a cookie value sticks to one endpoint', async ()
     used.add([...eps][0]!);
   }
   assert.ok(used.size >= 2);
+});
+
+t('consistent hash on the source IP: one client, one endpoint', async () => {
+  assert.is(new Set(await endpointsOf('/chip', 10)).size, 1);
 });
 
 t('consistent hash on a header: a key sticks to one endpoint, keys spread', async () => {
