@@ -119,5 +119,7 @@ function typeName(v: unknown): string {
 }
 
 export const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
+/** RFC 9110 §5.5: a field value never carries CR, LF or NUL (request smuggling otherwise). */
+export const HEADER_VALUE = /^[^\r\n\0]*$/;
 export const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 export const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;

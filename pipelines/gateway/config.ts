@@ -9,7 +9,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join as joinPath, resolve as resolvePath } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ConfigError } from '../api/index.ts';
-import { Checker, HEADER_NAME, HOSTNAME, NAME, join, type Obj } from './check.ts';
+import { Checker, HEADER_NAME, HEADER_VALUE, HOSTNAME, NAME, join, type Obj } from './check.ts';
 import { DEFAULT_SETTINGS, abs, parseBackend, parseBackendPolicy, parseCors, parseRateLimit, parseSecurityPolicy, parseSettings } from './config-policies.ts';
 
 const GW_GROUP = 'gateway.networking.k8s.io';
@@ -444,7 +444,7 @@ function parseHeaderModifier(c: Checker, v: unknown, p: string): HeaderModifierS
   const pairs = (x: unknown, q: string) =>
     c.arr(x, q, { max: 16 }).map((hv, i) => {
       const h = c.obj(hv, `${q}[${i}]`, ['name', 'value'], ['name', 'value']);
-      return { name: c.str(h.name, `${q}[${i}].name`, { pattern: HEADER_NAME, what: 'header name' }).toLowerCase(), value: c.str(h.value, `${q}[${i}].value`) };
+      return { name: c.str(h.name, `${q}[${i}].name`, { pattern: HEADER_NAME, what: 'header name' }).toLowerCase(), value: c.str(h.value, `${q}[${i}].value`, { pattern: HEADER_VALUE, what: 'header value (no CR, LF or NUL)' }) };
     });
   const mod = {
     set: pairs(o.set, `${p}.set`),

@@ -29,8 +29,15 @@ export class RequestView {
     this.method = head.method;
     const p = head.path;
     const q = p.indexOf('?');
-    this.path = q < 0 ? p : p.slice(0, q);
+    let path = q < 0 ? p : p.slice(0, q);
     this.query = q < 0 ? null : p.slice(q + 1);
+    if (NEEDS_NORMALISING.test(path)) {
+      // `/public/../admin` must not match a /public prefix and then reach /admin upstream:
+      // routes see, and the upstream gets, the normalised path (RFC 3986 §5.2.4, §6.2.2.2).
+      path = normalisePath(path);
+      head.path = this.query === null ? path : `${path}?${this.query}`;
+    }
+    this.path = path;
     this.host = hostOf(head.header('host'));
   }
 
@@ -38,6 +45,29 @@ export class RequestView {
     if (this.query === null) return null;
     return (this.#params ??= new URLSearchParams(this.query)).get(name);
   }
+}
+
+const NEEDS_NORMALISING = /\/\.|\/\/|%2e/i;
+
+/** Removes dot segments (percent-encoded dots too) and merges repeated slashes. */
+export function normalisePath(path: string): string {
+  const segs = path.replace(/%2e/gi, '.').split('/');
+  const out: string[] = [];
+  for (let i = 1; i < segs.length; i++) {
+    const s = segs[i]!;
+    const last = i === segs.length - 1;
+    if (s === '.' || (s === '' && !last)) {
+      if (last) out.push('');
+      continue;
+    }
+    if (s === '..') {
+      out.pop();
+      if (last) out.push('');
+      continue;
+    }
+    out.push(s);
+  }
+  return '/' + out.join('/');
 }
 
 /** The Host header without port, lowercase, without a trailing dot. */

@@ -232,6 +232,9 @@ const cases = (): Case[] => [
   { name: 'the longest prefix wins for sub-paths', req: { path: '/prefix/deeper/x' }, status: 200, backend: 'c' },
   { name: 'RegularExpression path', req: { path: '/re/123' }, status: 200, backend: 'd' },
   { name: 'RegularExpression is anchored', req: { path: '/re/12a' }, status: 404 },
+  { name: 'dot segments are resolved before matching, and upstream', req: { path: '/prefix/../exact' }, status: 200, backend: 'a', path: '/exact' },
+  { name: 'encoded dot segments too', req: { path: '/prefix/%2e%2e/exact?q=1' }, status: 200, backend: 'a', path: '/exact?q=1' },
+  { name: 'repeated slashes are merged', req: { path: '/prefix//deeper/x' }, status: 200, backend: 'c', path: '/prefix/deeper/x' },
   { name: 'query string is not part of the path', req: { path: '/exact?x=1' }, status: 200, backend: 'a', path: '/exact?x=1' },
   // ---- headers ----
   { name: 'header Exact (name case-insensitive)', req: { path: '/hdr', headers: { 'x-env': 'prod' } }, status: 200, backend: 'a' },

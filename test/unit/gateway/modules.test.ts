@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import tls from 'node:tls';
 import net from 'node:net';
-import { effectiveHostnames, hostMatches, hostOf } from '../../../pipelines/gateway/router.ts';
+import { effectiveHostnames, hostMatches, hostOf, normalisePath } from '../../../pipelines/gateway/router.ts';
 import { replacePrefix } from '../../../pipelines/gateway/compile.ts';
 import { cookie } from '../../../pipelines/gateway/backends.ts';
 import { parseSNI } from '../../../pipelines/modules/sni.ts';
@@ -29,6 +29,17 @@ test('hostnames: wildcard suffix matching and listener intersection (spec)', () 
   assert.is(hostOf('Example.COM:8080'), 'example.com');
   assert.is(hostOf('[::1]:80'), '[::1]');
   assert.is(hostOf('example.com.'), 'example.com');
+});
+
+test('path normalisation: dot segments, encoded dots, repeated slashes', () => {
+  assert.is(normalisePath('/public/../admin'), '/admin');
+  assert.is(normalisePath('/public/%2e%2E/admin'), '/admin');
+  assert.is(normalisePath('/a/./b'), '/a/b');
+  assert.is(normalisePath('/a//b///c'), '/a/b/c');
+  assert.is(normalisePath('/a/b/..'), '/a/');
+  assert.is(normalisePath('/../..'), '/');
+  assert.is(normalisePath('/a/'), '/a/');
+  assert.is(normalisePath('/a/.'), '/a/');
 });
 
 test('ReplacePrefixMatch keeps segment boundaries (spec examples)', () => {
