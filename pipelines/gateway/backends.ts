@@ -39,7 +39,7 @@ export class BackendRuntime {
   readonly #tokens = new Map<Endpoint, string>();
   active = 0;
   readonly #metrics: GatewayMetrics;
-  /** Retries or a per-attempt timeout: requests to this backend are kept whole. */
+  /** A per-attempt timeout: requests to this backend are kept whole (buffered path). */
   readonly buffered: boolean;
   /** Options of the streaming path's muxHTTP and connect (same as the buffered path's). */
   readonly poolOptions: { maxIdle: string; maxConnections: number; maxPending: number };
@@ -83,7 +83,7 @@ export class BackendRuntime {
     this.layout = upstreamLayout(up);
     this.poolOptions = { maxIdle: `${up.idleTimeout}ms`, maxConnections: up.maxConnections, maxPending: up.maxPending };
     this.connectOptions = { connectTimeout: `${up.connectTimeout}ms`, idleTimeout: `${up.idleTimeout}ms` };
-    this.buffered = this.retry !== null || this.backendRequestTimeout > 0;
+    this.buffered = this.backendRequestTimeout > 0;
     const passive = policy?.healthCheck?.passive;
     this.outlier = passive ? new OutlierDetector(this.endpoints, passive, (e) => m.ejections.increase(1, this.key, e.target)) : null;
     const active = policy?.healthCheck?.active;

@@ -319,9 +319,9 @@ export function compileRule(route: HTTPRouteSpec, rule: RuleSpec, gw: GatewaySpe
     requestTimeout: rule.timeouts.request,
     backendRequestTimeout: rule.timeouts.backendRequest,
     retry: rule.retry,
-    // Mirrors and extension modules see the body; retries and timeouts resend or abandon the
-    // request: these rules keep it whole. Everything else streams.
+    // Mirrors and extension modules see the body, timeouts abandon the request: these rules
+    // keep it whole. Everything else streams (retries through replay).
     bodySteps: rule.filters.some((f) => f.type === 'RequestMirror' || f.type === 'ExtensionRef'),
-    buffered: rule.retry !== null || rule.timeouts.request > 0 || rule.timeouts.backendRequest > 0,
+    buffered: rule.timeouts.request > 0 || rule.timeouts.backendRequest > 0,
   };
 }

@@ -10,7 +10,7 @@
 //
 // Nothing here reads configuration per request: every branch below was decided at load.
 
-import { pipeline, Data, Message, RequestHead, type PipelineLayout, type ResponseHead, type StreamEnd } from '../api/index.ts';
+import { pipeline, Data, Message, RequestHead, StreamEnd, type MessageStart, type PipelineLayout, type ResponseHead } from '../api/index.ts';
 import type { Endpoint } from '../modules/balancer.ts';
 import { send, type Reply } from '../modules/upstream.ts';
 import { attemptsFor, backoffDelay, shouldRetry } from '../modules/retry.ts';
@@ -80,6 +80,10 @@ export class Exchange {
   ep: Endpoint | null = null;
   sentAt = 0;
   status = 0;
+  /** Streaming retries: the policy, how many extra attempts, the next back-off (ms). */
+  retry: RetrySpec | null = null;
+  attempts = 0;
+  backoff = 0;
   bytesOut: number | null = null;
   bytesIn = 0;
   /** What the head phase decided: an answer, or the layout the request goes on with. */
@@ -101,6 +105,7 @@ export function reply(status: number, text: string, headers?: Headers): Message 
 }
 
 const EMPTY = new Data();
+const REPLAY = new StreamEnd('Replay');
 
 export interface HttpGatewayOptions {
   scheme: 'http' | 'https';
@@ -131,12 +136,16 @@ export class HttpGateway {
   /** Requests that need their body (retries, timeouts, mirrors, extension modules). */
   readonly bufferedLayout: PipelineLayout<GatewayCtx>;
   readonly #streams = new Map<BackendRuntime, PipelineLayout<GatewayCtx>>();
+  readonly #retrying = new Map<BackendRuntime, PipelineLayout<GatewayCtx>>();
 
   constructor(router: HostRouter<CompiledRule>, o: HttpGatewayOptions, backends: Iterable<BackendRuntime>) {
     this.router = router;
     this.#o = o;
     this.#m = o.metrics;
-    for (const b of backends) this.#streams.set(b, this.streamLayout(b));
+    for (const b of backends) {
+      this.#streams.set(b, this.streamLayout(b));
+      this.#retrying.set(b, this.retryLayout(b));
+    }
     this.answerLayout = pipeline<GatewayCtx>(($) => $.replaceMessage((_msg, ctx) => this.#finish(ctx.x!, ctx.x!.answer!), { maxBodySize: o.maxBodyBytes }));
     this.bufferedLayout = pipeline<GatewayCtx>(($) => $.replaceMessage((msg, ctx) => this.buffered(msg as Message<RequestHead>, ctx), { maxBodySize: o.maxBodyBytes }));
   }
@@ -155,6 +164,22 @@ export class HttpGateway {
         .handleMessageStart((evt, ctx) => this.#streamResponse(evt.head as unknown as ResponseHead, ctx.x!));
       if (countOut) $.handleData((evt, ctx) => void (ctx.x!.bytesOut = (ctx.x!.bytesOut ?? 0) + evt.size));
       $.replaceStreamEnd((evt, ctx) => this.#streamEnd(evt, ctx.x!)).onEnd((ctx) => this.#streamDone(ctx.x!));
+    });
+  }
+
+  /** The streaming layout with retries: replay keeps the request for another attempt. */
+  retryLayout(b: BackendRuntime): PipelineLayout<GatewayCtx> {
+    const { countOut, maxBodyBytes } = this.#o;
+    return pipeline<GatewayCtx>(($) => {
+      $.replay({ delay: (ctx) => `${ctx.x!.backoff}ms`, maxBufferSize: maxBodyBytes }).to(($) =>
+        $.handleMessageStart((_evt, ctx) => void (ctx.x!.sentAt = performance.now()))
+          .muxHTTP((ctx) => ctx.x!.endpoint, b.poolOptions)
+          .to(($) => $.connect((ctx) => ctx.x!.endpoint, b.connectOptions))
+          .replaceMessageStart((evt, ctx) => this.#attemptResponse(evt, ctx.x!))
+          .replaceStreamEnd((evt, ctx) => this.#attemptEnd(evt, ctx.x!)),
+      );
+      if (countOut) $.handleData((evt, ctx) => void (ctx.x!.bytesOut = (ctx.x!.bytesOut ?? 0) + evt.size));
+      $.onEnd((ctx) => this.#streamDone(ctx.x!));
     });
   }
 
@@ -253,21 +278,40 @@ export class HttpGateway {
     ep.active++;
     b.active++;
     x.sentAt = performance.now();
-    x.layout = this.#streams.get(b)!;
+    const retry = rule.retry ?? b.retry;
+    const attempts = x.upgrade ? 0 : attemptsFor(retry, x.view.method);
+    if (attempts > 0) {
+      x.retry = retry;
+      x.attempts = attempts;
+      x.layout = this.#retrying.get(b)!;
+    } else x.layout = this.#streams.get(b)!;
     return null;
+  }
+
+  /** Records one attempt's outcome at its endpoint: metrics and passive health. */
+  #observe(x: Exchange, status: number, error: string): void {
+    const b = x.ref!.backend!;
+    const ep = x.ep!;
+    const ms = performance.now() - x.sentAt;
+    x.upstreamMs += ms;
+    this.#m.upstreamDuration.observe(ms / 1000, b.key);
+    this.#m.upstreamRequests.increase(1, b.key, ep.target, error ? 'error' : statusClass(status));
+    if (error) this.#m.upstreamErrors.increase(1, b.key, ep.target, error);
+    b.outlier?.report(ep, status >= 500);
   }
 
   #streamResponse(head: ResponseHead, x: Exchange): void {
     // Interim responses (100 Continue) are followed by the real one (RFC 9110 §15.2).
     if (x.status !== 0 || (head.status < 200 && head.status !== 101)) return;
+    this.#observe(x, head.status, '');
+    this.#final(head, x);
+  }
+
+  /** The response the client gets: status, session cookie, response filters. */
+  #final(head: ResponseHead, x: Exchange): void {
     x.status = head.status;
     const b = x.ref!.backend!;
     const ep = x.ep!;
-    const ms = performance.now() - x.sentAt;
-    x.upstreamMs = ms;
-    this.#m.upstreamDuration.observe(ms / 1000, b.key);
-    this.#m.upstreamRequests.increase(1, b.key, ep.target, statusClass(head.status));
-    b.outlier?.report(ep, head.status >= 500);
     if (b.cookieName !== null && !b.hasSessionFor(x.view, ep)) x.pinned = { backend: b, endpoint: ep };
     const h = head.headers;
     for (const mod of x.ref!.responseMods) mod(h);
@@ -282,17 +326,59 @@ export class HttpGateway {
       x.error = evt.error;
       return evt;
     }
-    const b = x.ref!.backend!;
-    const ep = x.ep!;
-    x.upstreamMs = performance.now() - x.sentAt;
-    x.error = evt.error;
-    this.#m.upstreamRequests.increase(1, b.key, ep.target, 'error');
-    this.#m.upstreamErrors.increase(1, b.key, ep.target, evt.error);
-    b.outlier?.report(ep, true);
-    const res = reply(statusForError(evt.error), 'upstream unavailable');
+    this.#observe(x, statusForError(evt.error), evt.error);
+    return this.#failed(x, evt.error);
+  }
+
+  #failed(x: Exchange, error: string): Message {
+    x.error = error;
+    const res = reply(statusForError(error), error === 'ReadTimeout' ? 'upstream timeout' : 'upstream unavailable');
     x.status = (res.head as ResponseHead).status;
     this.#respond(x, (res.head as ResponseHead).headers, res);
     return res;
+  }
+
+  // ---- retries while streaming (replay): the request is kept for replays, the response of
+  // the last attempt streams to the client; an attempt is retried only before its response
+  // starts to flow, as Envoy does.
+
+  #attemptResponse(evt: MessageStart, x: Exchange): MessageStart | StreamEnd {
+    const head = evt.head as ResponseHead;
+    if (x.status !== 0 || (head.status < 200 && head.status !== 101)) return evt;
+    this.#observe(x, head.status, '');
+    if (this.#retryNext(x, head.status, '')) return REPLAY;
+    this.#final(head, x);
+    return evt;
+  }
+
+  #attemptEnd(evt: StreamEnd, x: Exchange): StreamEnd | Message {
+    if (!evt.error || evt.error === 'Replay') return evt;
+    if (x.status !== 0) {
+      x.error = evt.error;
+      return evt;
+    }
+    const status = statusForError(evt.error);
+    this.#observe(x, status, evt.error);
+    if (this.#retryNext(x, status, evt.error)) return REPLAY;
+    return this.#failed(x, evt.error);
+  }
+
+  /** Decides on another attempt; if so, moves the exchange to its endpoint. */
+  #retryNext(x: Exchange, status: number, error: string): boolean {
+    const retry = x.retry!;
+    if (x.retries >= x.attempts || !shouldRetry(retry, status, error)) return false;
+    const b = x.ref!.backend!;
+    const prev = x.ep!;
+    const next = b.pick(x.view, x.client, prev);
+    if (next === null) return false;
+    prev.active--;
+    next.active++;
+    x.ep = next;
+    x.endpoint = next.target;
+    x.backoff = backoffDelay(retry, x.retries);
+    x.retries++;
+    this.#m.retries.increase(1, x.cand!.rule.route, b.key);
+    return true;
   }
 
   #streamDone(x: Exchange): void {

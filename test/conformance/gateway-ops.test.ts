@@ -252,12 +252,12 @@ spec:
   }
 });
 
-t('bodies stream on plain routes (past maxBodyBytes); buffered routes (retries) answer 413 past it', async () => {
+t('bodies stream on plain and retry routes (past maxBodyBytes); buffered routes (timeouts) answer 413 past it', async () => {
   const big = await startBig();
   const settings = `---\n${SL}\nkind: GatewaySettings\nmetadata: { name: s }\nspec: { maxBodyBytes: 1048576, accessLog: { enabled: false } }\n`;
   const gw = await startGateway(
     GATEWAY + backend('big', big.addr) + settings +
-      `---\n${GW}\nkind: HTTPRoute\nmetadata: { name: r }\nspec:\n  parentRefs: [{ name: gw }]\n  rules:\n    - matches: [{ path: { value: /retry } }]\n      retry: { attempts: 1, codes: [503] }\n      backendRefs: [{ name: big }]\n    - backendRefs: [{ name: big }]\n`,
+      `---\n${GW}\nkind: HTTPRoute\nmetadata: { name: r }\nspec:\n  parentRefs: [{ name: gw }]\n  rules:\n    - matches: [{ path: { value: /retry } }]\n      retry: { attempts: 1, codes: [503] }\n      backendRefs: [{ name: big }]\n    - matches: [{ path: { value: /timed } }]\n      timeouts: { request: 10s }\n      backendRefs: [{ name: big }]\n    - backendRefs: [{ name: big }]\n`,
   );
   try {
     const size = 6 * 1024 * 1024;
@@ -267,7 +267,12 @@ t('bodies stream on plain routes (past maxBodyBytes); buffered routes (retries) 
     const up = await request(gw.port, { path: '/upload', method: 'POST', body: 'y'.repeat(size) });
     assert.is(up.status, 200);
     assert.is(up.text, `got ${size}`);
-    const refused = await request(gw.port, { path: '/retry/upload', method: 'POST', body: 'y'.repeat(2 * 1024 * 1024) });
+    const viaRetry = await request(gw.port, { path: `/retry/download/${size}` });
+    assert.is(viaRetry.status, 200);
+    assert.is(viaRetry.text.length, size);
+    const upRetry = await request(gw.port, { path: '/retry/upload', method: 'PUT', body: 'y'.repeat(2 * 1024 * 1024) });
+    assert.is(upRetry.text, `got ${2 * 1024 * 1024}`);
+    const refused = await request(gw.port, { path: '/timed/upload', method: 'POST', body: 'y'.repeat(2 * 1024 * 1024) });
     assert.is(refused.status, 413);
   } finally {
     await gw.stop();
@@ -282,7 +287,7 @@ async function startBig(): Promise<{ addr: string; close(): Promise<void> }> {
     let n = 0;
     req.on('data', (d: Buffer) => (n += d.length));
     req.on('end', () => {
-      const m = /^\/download\/(\d+)$/.exec(req.url ?? '');
+      const m = /\/download\/(\d+)$/.exec(req.url ?? '');
       if (m) {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         const total = Number(m[1]);
