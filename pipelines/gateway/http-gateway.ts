@@ -1,14 +1,19 @@
 // The HTTP side of the gateway: each HTTPRoute rule is compiled at load into a CompiledRule
 // (guards from policies, filter steps, response modifiers, weighted backends), and one
-// HttpGateway per port answers requests with them:
+// HttpGateway per port answers requests with them.
 //
-//   demuxHTTP --> replaceMessage(gateway.handle):
-//      route (HostRouter) -> guards (IP, CORS preflight, auth, rate limit) -> filter steps
-//      (header modifiers, rewrite, redirect, mirror, extension modules) -> pick backendRef ->
-//      attempts (endpoint pick, upstream pipeline, outlier report, retry/back-off, timeouts)
-//      -> response modifiers -> metrics + access log
+//   demuxHTTP --> handleMessageStart(onRequest) --> pipe(the layout onRequest chose):
 //
-// Nothing here reads configuration per request: every branch below was decided at load.
+//   head phase   route (HostRouter) -> guards (IP, CORS preflight, auth, rate limit) -> filter
+//                steps (header modifiers, rewrite, redirect) -> backendRef -> endpoint
+//   answer       replaceMessage: 404, redirects, denials, 5xx decided in the head phase
+//   stream       muxHTTP(endpoint) -> connect; the response streams back
+//   retrying     replay -> [muxHTTP -> connect -> Replay on a retryable outcome]; streams too
+//   buffered     replaceMessage(buffered): mirrors, extension modules, timeouts; attempts are
+//                whole messages through the backend's upstream pipeline (modules/upstream.ts)
+//
+// Then response filters, metrics and the access log. Nothing here reads configuration per
+// request: every branch below was decided at load.
 
 import { pipeline, Data, Message, RequestHead, StreamEnd, type MessageStart, type PipelineLayout, type ResponseHead } from '../api/index.ts';
 import type { Endpoint } from '../modules/balancer.ts';
