@@ -8,6 +8,7 @@ import { scriptFile } from '../loader/load-script.ts';
 
 const require = createRequire(import.meta.url);
 const apiTypes = join(dirname(fileURLToPath(import.meta.url)), '../../pipelines/api/index.d.ts');
+const modulesTypes = join(dirname(fileURLToPath(import.meta.url)), '../../pipelines/modules/index.d.ts');
 
 export async function checkScript(args: string[]): Promise<number> {
   if (args.length === 0) {
@@ -27,7 +28,7 @@ export async function checkScript(args: string[]): Promise<number> {
     skipLibCheck: true,
     types: ['node'],
     typeRoots: [join(dirname(fileURLToPath(import.meta.url)), '../../../node_modules/@types')],
-    paths: { sluice: [apiTypes] },
+    paths: { sluice: [apiTypes], 'sluice/modules': [modulesTypes] },
   };
   const program = ts.createProgram(files, options);
   const diags = ts.getPreEmitDiagnostics(program);

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { stripTypes } from './strip.ts';
 
 const apiURL = new URL('../../pipelines/api/index.js', import.meta.url).href;
+const modulesURL = new URL('../../pipelines/modules/index.js', import.meta.url).href;
 const distRoot = new URL('../../', import.meta.url).href; // this build (dist/)
 const packageRoot = new URL('../', distRoot).href; // the folder holding it
 const GEN = 'sluice-gen=';
@@ -31,6 +32,7 @@ function generationOf(url: string | undefined): string | null {
 
 export async function resolve(specifier: string, context: ResolveContext, next: NextResolve) {
   if (specifier === 'sluice') return { url: apiURL, format: 'module', shortCircuit: true };
+  if (specifier === 'sluice/modules') return { url: modulesURL, format: 'module', shortCircuit: true };
   let result;
   try {
     result = await next(specifier, context);
