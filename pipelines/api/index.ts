@@ -38,4 +38,5 @@ export {
   KeyedQuota,
   Cache,
   ResourcePool,
+  hashKey,
 } from '../../runtime/algo/index.ts';

@@ -5,6 +5,7 @@
 // `ejectedUntil` (passive outlier detection); a picker skips endpoints that are down.
 
 import { createHash } from 'node:crypto';
+import { hashKey } from '../api/index.ts';
 
 export class Endpoint {
   readonly host: string;
@@ -140,20 +141,12 @@ class HashRing implements Picker {
   }
 }
 
-/** FNV-1a, 32 bits: stable across processes and reloads, so a key keeps its endpoint. */
+/**
+ * A well-spread 32-bit hash (FNV-1a with murmur3's finalizer, algo's own): stable across
+ * processes and reloads, so a key keeps its endpoint.
+ */
 export function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  // Final avalanche (murmur3 fmix32): FNV alone clusters similar keys on the ring.
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return hashKey(s);
 }
 
 /** The opaque value of a session-persistence cookie naming an endpoint. */

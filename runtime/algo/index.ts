@@ -6,3 +6,4 @@ export { Quota, type QuotaOptions } from './quota.ts';
 export { KeyedQuota, type KeyedQuotaOptions } from './keyed-quota.ts';
 export { Cache, type CacheOptions } from './cache.ts';
 export { ResourcePool } from './resource-pool.ts';
+export { hashKey } from './hash.ts';
