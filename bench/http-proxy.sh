@@ -21,6 +21,11 @@
 #                 (bench/nginx/proxy-hook.conf); wrk rotates three hosts/paths (bench/wrk-routes.lua).
 #   --threads N   Sluice --threads N against nginx with N workers; everything then shares
 #                 CPUs 0..N-1 (no separate CPU for wrk and the upstream).
+#   --local-hop   Sluice with the kernel companion's local-hop bypass (sockops + sk_msg) on its
+#                 two hops (ports 8000 and 8080), against nginx WITHOUT it (nginx reaches the
+#                 same upstream through port 8081, which is not in the policy map). Needs root
+#                 and the built BPF objects and addon (npm run build); uses a private cgroup
+#                 and pin directory, and detaches everything at the end.
 #
 # Needs: nginx, wrk, taskset (util-linux), node; on Debian/Ubuntu: apt-get install -y nginx wrk.
 # Uses the build in $DIST (default dist/, made by `npm ci` / `npm run build`); builds it with
@@ -40,6 +45,7 @@ ROUNDS=5
 DURATION=10
 CONNS=50
 WARMUP=3
+LOCAL_HOP=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --mode) MODE=$2; shift 2 ;;
@@ -52,6 +58,7 @@ while [ $# -gt 0 ]; do
     --duration=*) DURATION=${1#*=}; shift ;;
     --connections) CONNS=$2; shift 2 ;;
     --connections=*) CONNS=${1#*=}; shift ;;
+    --local-hop) LOCAL_HOP=1; shift ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --warmup=*) WARMUP=${1#*=}; shift ;;
     -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -93,6 +100,7 @@ WORK=$(mktemp -d /tmp/sluice-bench.XXXXXX)
 mkdir -p "$WORK/tmp"
 PIDS=()
 cleanup() {
+  [ "$LOCAL_HOP" = 1 ] && declare -F kernel_down >/dev/null && kernel_down
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   for f in upstream.pid proxy.pid; do [ -f "$WORK/$f" ] && kill "$(cat "$WORK/$f" 2>/dev/null)" 2>/dev/null || true; done
   sleep 0.3
@@ -102,7 +110,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in 8000 8080 8090; do
+for p in 8000 8080 8081 8090; do
   if port_busy "$p"; then echo "http-proxy.sh: 127.0.0.1:$p is in use; stop whatever listens there" >&2; exit 1; fi
 done
 wait_port() { # port what
@@ -112,10 +120,32 @@ wait_port() { # port what
   exit 1
 }
 
-conf() { # template workers -> file
-  sed -e "s|@PREFIX@|$WORK|g" -e "s|@WORKERS@|$2|g" "$1" > "$WORK/$(basename "$1")"
+conf() { # template workers [upstream port] -> file
+  sed -e "s|@PREFIX@|$WORK|g" -e "s|@WORKERS@|$2|g" -e "s|127.0.0.1:8080;|127.0.0.1:${3:-8080};|g" "$1" > "$WORK/$(basename "$1")"
   echo "$WORK/$(basename "$1")"
 }
+
+NGINX_UPSTREAM_PORT=8080
+if [ "$LOCAL_HOP" = 1 ]; then
+  # Everything this script starts joins a private cgroup where sockops + sk_msg accelerate
+  # connections to or from ports 8000 (client -> Sluice) and 8080 (Sluice -> upstream).
+  [ "$(id -u)" = 0 ] || { echo "http-proxy.sh: --local-hop needs root" >&2; exit 1; }
+  CG_ROOT=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+  [ -n "$CG_ROOT" ] || { echo "http-proxy.sh: --local-hop needs a cgroup v2 mount" >&2; exit 1; }
+  CGROUP="$CG_ROOT/sluice-bench-$$"
+  export SLUICE_BPF_DIR=/sys/fs/bpf/sluice-bench-$$
+  mkdir -p "$CGROUP"
+  echo $$ > "$CGROUP/cgroup.procs"
+  SLUICE_DIST="$ROOT/$DIST" node bin/sluice.js kernel up --cgroup "$CGROUP" --ports 8000,8080 > "$WORK/kernel.log" 2>&1 \
+    || { echo "http-proxy.sh: sluice kernel up failed:" >&2; cat "$WORK/kernel.log" >&2; exit 1; }
+  NGINX_UPSTREAM_PORT=8081
+  kernel_down() {
+    SLUICE_DIST="$ROOT/$DIST" node bin/sluice.js kernel down > /dev/null 2>&1
+    echo $$ > "$CG_ROOT/cgroup.procs" 2>/dev/null
+    rmdir "$CGROUP" 2>/dev/null || true
+    find "$SLUICE_BPF_DIR" -depth -type d -empty -delete 2>/dev/null || true
+  }
+fi
 
 # Upstream: one worker beside wrk (or N sharing the CPUs with everything in --threads mode).
 UP_CONF=$(conf bench/nginx/upstream.conf "$THREADS")
@@ -123,7 +153,7 @@ taskset -c "$SIDE_CPUS" nginx -p "$WORK" -c "$UP_CONF" -g 'daemon off;' > "$WORK
 PIDS+=($!)
 wait_port 8080 upstream
 
-PX_CONF=$(conf "$NGX_CONF" "$THREADS")
+PX_CONF=$(conf "$NGX_CONF" "$THREADS" "$NGINX_UPSTREAM_PORT")
 taskset -c "$PROXY_CPUS" nginx -p "$WORK" -c "$PX_CONF" -g 'daemon off;' > "$WORK/nginx.log" 2>&1 &
 NGINX_PID=$!
 PIDS+=($NGINX_PID)
@@ -183,7 +213,7 @@ run() {
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-echo "# http-proxy bench: mode=$MODE threads=$THREADS rounds=$ROUNDS duration=${DURATION}s connections=$CONNS proxy CPUs=$PROXY_CPUS wrk+upstream CPUs=$SIDE_CPUS"
+echo "# http-proxy bench: mode=$MODE threads=$THREADS local-hop=$LOCAL_HOP rounds=$ROUNDS duration=${DURATION}s connections=$CONNS proxy CPUs=$PROXY_CPUS wrk+upstream CPUs=$SIDE_CPUS"
 echo "# $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), node $(node --version), $(nginx -v 2>&1 | sed 's/.*: //')"
 run nginx 8090 "$NGINX_PID" "$WARMUP" > /dev/null
 run sluice 8000 "$SLUICE_PID" "$WARMUP" > /dev/null
@@ -206,8 +236,12 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 if ! kill -0 "$SLUICE_PID" 2>/dev/null; then echo "http-proxy.sh: sluice exited during the run:" >&2; tail -20 "$WORK/sluice.log" >&2; exit 1; fi
 
+if [ "$LOCAL_HOP" = 1 ]; then
+  # Proof the bypass carried Sluice's traffic (and how much).
+  SLUICE_DIST="$ROOT/$DIST" node bin/sluice.js kernel status 2>/dev/null | grep -E 'hop_(sock_added|msg_redirected|msg_passed|bytes) ' | sed 's/^ */# local hop counter: /'
+fi
 echo
-echo "medians over $ROUNDS rounds (mode=$MODE, threads=$THREADS):"
+echo "medians over $ROUNDS rounds (mode=$MODE, threads=$THREADS, local-hop=$LOCAL_HOP):"
 printf '%-8s %10s %9s %9s %6s %8s %10s\n' proxy rps p50_ms p99_ms cpu% rss_MB rps/cpu-s
 for who in nginx sluice; do
   if [ "$who" = nginx ]; then
