@@ -134,7 +134,12 @@ export class Designer<C extends object = {}> {
     if (typeof sub !== 'function') throw new ConfigError(`expected a pipeline ($ => $...) or a pipeline() layout`, where);
     const layout = new PipelineLayout<C>(name);
     const d = new Designer<C>(layout);
-    sub(d);
+    const r = sub(d);
+    // A one-parameter function is taken as a builder ($ => $...). One that hands back a layout
+    // was meant to choose a pipeline per stream: say so instead of building an empty one.
+    if (r instanceof PipelineLayout || Array.isArray(r)) {
+      throw new ConfigError('a sub-pipeline builder ($ => $...) returned a pipeline: to choose one per stream, take two parameters, (evt, ctx) => layout', where);
+    }
     d.finish();
     return layout;
   }

@@ -74,4 +74,14 @@ test('ConfigError: code, path, message; pipeline() outside a load scope works', 
   assert.is(l.filters[0]!.describe(), 'dump');
 });
 
+test('pipe() with a one-parameter chooser is refused, not built as an empty pipeline', async () => {
+  const err = await configError('const a = pipeline(($) => $.dump()); pipeline(($) => $.pipe((evt) => a));');
+  assert.is(err.code, 'ConfigInvalid');
+  assert.match(err.message, /returned a pipeline: to choose one per stream, take two parameters/);
+  // The two-parameter form is a chooser and is accepted.
+  const a = pipeline(($) => $.dump());
+  const l = pipeline(($) => $.pipe((_evt, _ctx) => a));
+  assert.is(l.filters[0]!.describe(), 'pipe');
+});
+
 test.run();
