@@ -123,7 +123,7 @@ export class KernelEnv {
     let stdout = '', stderr = '';
     child.stdout!.on('data', (d) => (stdout += d));
     child.stderr!.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
     return new Promise((resolve) => {
       child.on('close', (code) => {
         clearTimeout(timer);
