@@ -67,7 +67,12 @@ export async function startSluice(args: string[], opts: { cwd?: string; env?: No
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
         if (exited) return resolve(proc.exitCode);
-        proc.once('exit', (code) => resolve(code));
+        // Escalate if it does not go (a drain stuck, or Node 24's rare hang inside process.exit).
+        const force = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+        proc.once('exit', (code) => {
+          clearTimeout(force);
+          resolve(code);
+        });
         proc.kill(signal);
       }),
   };

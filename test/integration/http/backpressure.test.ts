@@ -37,11 +37,15 @@ test.before(async () => {
       uploadRes = res;
     } else res.end('?');
   });
-  proxy = await serveScript(`
+  proxy = await startProxy();
+});
+
+function startProxy(): Promise<Running & { port: number }> {
+  return serveScript(`
 import { pipy } from 'sluice';
 pipy.listen('127.0.0.1:0', ($) => $.demuxHTTP().to(($) => $.muxHTTP().to(($) => $.connect('127.0.0.1:${up.port}'))));
 `, ['--admin-port=0', '--log-level=debug']);
-});
+}
 
 test.after(async () => {
   await proxy?.stop('SIGKILL');
@@ -108,6 +112,10 @@ test('slow client, 200 MB download: the upstream is held back and the proxy stay
 });
 
 test('slow upstream, 200 MB upload: the client is held back and the proxy stays small', async () => {
+  // A fresh proxy: after the 200 MB download above, the allocator may keep that memory
+  // (Node 24 does), which says nothing about what the upload makes the proxy hold.
+  await proxy.stop('SIGKILL');
+  proxy = await startProxy();
   const base = await rss(proxy.adminPort);
   const ul = { written: 0, stalls: 0 };
   let result = '';
