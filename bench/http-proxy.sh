@@ -100,10 +100,11 @@ WORK=$(mktemp -d /tmp/sluice-bench.XXXXXX)
 mkdir -p "$WORK/tmp"
 PIDS=()
 cleanup() {
-  [ "$LOCAL_HOP" = 1 ] && declare -F kernel_down >/dev/null && kernel_down
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   for f in upstream.pid proxy.pid; do [ -f "$WORK/$f" ] && kill "$(cat "$WORK/$f" 2>/dev/null)" 2>/dev/null || true; done
   sleep 0.3
+  # After the processes are gone, so the private cgroup is empty and can be removed.
+  [ "$LOCAL_HOP" = 1 ] && declare -F kernel_down >/dev/null && kernel_down
   rm -rf "$WORK"
 }
 trap cleanup EXIT
