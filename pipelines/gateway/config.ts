@@ -9,6 +9,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join as joinPath, resolve as resolvePath } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ConfigError } from '../api/index.ts';
+import type { CorsOptions } from '../modules/cors.ts';
 import { Checker, HEADER_NAME, HEADER_VALUE, HOSTNAME, NAME, join, type Obj } from './check.ts';
 import { DEFAULT_SETTINGS, abs, parseBackend, parseBackendPolicy, parseCors, parseRateLimit, parseSecurityPolicy, parseSettings } from './config-policies.ts';
 
@@ -62,14 +63,8 @@ export interface MatchSpec {
 
 export interface HeaderModifierSpec { set: { name: string; value: string }[]; add: { name: string; value: string }[]; remove: string[] }
 export interface PathModifierSpec { type: 'ReplaceFullPath' | 'ReplacePrefixMatch'; value: string }
-export interface CorsSpec {
-  allowOrigins: string[];
-  allowMethods: string[];
-  allowHeaders: string[];
-  exposeHeaders: string[];
-  maxAge: number;
-  allowCredentials: boolean;
-}
+/** A CORS filter or policy is exactly what the CORS module takes. */
+export type CorsSpec = CorsOptions;
 
 export type FilterSpec =
   | { type: 'RequestHeaderModifier'; mod: HeaderModifierSpec }
