@@ -17,7 +17,7 @@ import { Connect, parseTarget, type ConnectConfig } from '../filters/connect.ts'
 import { offerHandOff } from '../filters/connect-offload.ts';
 import { DemuxHTTP } from '../filters/demux-http.ts';
 import { ServeHTTP } from '../filters/serve-http.ts';
-import { MuxHTTP, registerPools, type SessionPool } from '../filters/mux-http.ts';
+import { MuxHTTP, type SessionPool } from '../filters/mux-http.ts';
 import { HandleStreamStart } from '../filters/handle-stream-start.ts';
 import { HandleMessageStart } from '../filters/handle-message-start.ts';
 import { HandleMessage } from '../filters/handle-message.ts';
@@ -249,7 +249,6 @@ export class Designer<C extends object = {}> {
       throw new ConfigError(`only HTTP/1.1 upstreams are supported (version: '1.1')`, `${where}: version`);
     }
     const pools = new Map<unknown, SessionPool>();
-    registerPools(pools);
     const f = new MuxHTTP(
       Object.freeze({
         key: (key as ((ctx: any) => unknown) | undefined) ?? null,

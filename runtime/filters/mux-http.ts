@@ -87,7 +87,7 @@ export class SessionPool {
     }
     s.idleSince = performance.now();
     this.idle.push(s);
-    ensureSweeper();
+    watchIdlePool(this);
   }
 
   removed(s: Session): void {
@@ -458,14 +458,12 @@ function closePoolOf(pool: SessionPool): () => void {
 }
 
 // One sweeper for every pool: closes sessions idle past maxIdle without a timer per session.
-const allPools = new Set<Map<unknown, SessionPool>>();
+// Only pools that hold idle sessions are tracked, so pools of retired scripts fall away.
+const idlePools = new Set<SessionPool>();
 let sweeper: NodeJS.Timeout | null = null;
 
-export function registerPools(pools: Map<unknown, SessionPool>): void {
-  allPools.add(pools);
-}
-
-function ensureSweeper(): void {
+function watchIdlePool(pool: SessionPool): void {
+  idlePools.add(pool);
   if (sweeper) return;
   sweeper = setInterval(sweep, 1000);
   sweeper.unref();
@@ -473,19 +471,15 @@ function ensureSweeper(): void {
 
 function sweep(): void {
   const now = performance.now();
-  let any = false;
-  for (const pools of allPools) {
-    for (const pool of pools.values()) {
-      for (let i = pool.idle.length - 1; i >= 0; i--) {
-        const s = pool.idle[i]!;
-        if (s.expired(now)) s.close();
-      }
-      if (pool.idle.length) any = true;
+  for (const pool of idlePools) {
+    for (let i = pool.idle.length - 1; i >= 0; i--) {
+      const s = pool.idle[i]!;
+      if (s.expired(now)) s.close();
     }
+    if (pool.idle.length === 0) idlePools.delete(pool);
   }
-  if (!any && sweeper) {
+  if (idlePools.size === 0 && sweeper) {
     clearInterval(sweeper);
     sweeper = null;
   }
 }
-
