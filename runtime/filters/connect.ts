@@ -12,6 +12,7 @@ import { Data, Kind, StreamEnd, type Event, type StreamEndCode } from '../engine
 import { Filter } from '../engine/filter.ts';
 import { dispatch, pauseCurrentInput, SocketInput, writerFor, type Pausable, type SocketWriter, type WriteWatcher } from '../net/flow.ts';
 import { coarseNow, unwatchIdle, watchIdle, type IdleWatched } from '../net/idle.ts';
+import { READ_BUFFER, takeRead } from '../net/read-buffer.ts';
 import { counters } from '../admin/counters.ts';
 import { reportScriptError } from '../engine/script-error.ts';
 
@@ -362,21 +363,16 @@ function onConnect(this: Owned): void {
 }
 
 /**
- * Upstream reads land in one shared buffer (net.connect's `onread`) and leave it copied at their
- * exact size, which skips the Readable machinery per read (push, 'data', a nextTick for
- * maybeReadMore): a measurable share of a small proxied exchange (bench/RESULTS.md). The copy
- * is what makes sharing safe: nothing downstream may keep a view of READ_BUFFER.
- * pause()/resume() still stop and restart reading (Node readStops an onread socket).
+ * Upstream reads land in the shared read buffer (net.connect's `onread`, see read-buffer.ts),
+ * which skips the Readable machinery per read. pause()/resume() still stop and restart reading
+ * (Node readStops an onread socket).
  */
-const READ_BUFFER = Buffer.allocUnsafe(65536);
 const ON_READ = { buffer: READ_BUFFER, callback: onRead };
 
 function onRead(this: Owned, n: number, _buf: Uint8Array): boolean {
   const c = this[kConnect];
   if (!c) return true;
-  const copy = Buffer.allocUnsafe(n);
-  READ_BUFFER.copy(copy, 0, 0, n); // _buf is READ_BUFFER
-  dispatch(c.source, c, c.received, copy);
+  dispatch(c.source, c, c.received, takeRead(n));
   return true; // false would stop reading; back-pressure goes through c.source instead
 }
 

@@ -12,6 +12,7 @@ import { dispatch, SocketInput, writerFor, type Pausable, type SocketWriter } fr
 import { coarseNow, unwatchIdle, watchIdle, type IdleWatched } from './idle.ts';
 import { counters } from '../admin/counters.ts';
 import { originalDestination } from '../offload/index.ts';
+import { takeRead } from './read-buffer.ts';
 
 /** What a script can learn about the connection a stream came from. */
 export interface InboundInfo {
@@ -68,7 +69,11 @@ export class Inbound implements EventTarget, InboundInfo, IdleWatched {
   #outputEnded = false;
   #inputEnded = false;
 
-  constructor(socket: Socket, layout: PipelineLayout, stats: ListenerStats, idleTimeout: number) {
+  /**
+   * `viaOnread`: the socket reads through the shared read buffer (see accept.ts) and reaches
+   * onInboundRead, not 'data'.
+   */
+  constructor(socket: Socket, layout: PipelineLayout, stats: ListenerStats, idleTimeout: number, viaOnread = false) {
     this.socket = socket;
     this.remoteAddress = stripV4Mapped(socket.remoteAddress);
     this.remotePort = socket.remotePort ?? 0;
@@ -87,7 +92,7 @@ export class Inbound implements EventTarget, InboundInfo, IdleWatched {
     socket.setNoDelay(true);
     // Not socket.setTimeout: that refreshes a timer on every read and write (see idle.ts).
     if (idleTimeout > 0) watchIdle(this);
-    socket.on('data', onData);
+    if (!viaOnread) socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('error', onError);
     socket.on('close', onClose);
@@ -183,6 +188,13 @@ export class Inbound implements EventTarget, InboundInfo, IdleWatched {
 /** The Inbound of an accepted socket (for draining). */
 export function inboundOf(socket: Socket): Inbound | undefined {
   return (socket as Owned)[kInbound];
+}
+
+/** Reads of an accepted socket created with `onread` (accept.ts). */
+export function onInboundRead(this: Socket, n: number, _buf: Uint8Array): boolean {
+  const ib = (this as Owned)[kInbound];
+  if (ib) dispatch(ib.source, ib, ib.receive, takeRead(n));
+  return true; // false would stop reading; back-pressure goes through ib.source instead
 }
 
 function onData(this: Owned, buf: Buffer): void {

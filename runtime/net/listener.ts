@@ -7,7 +7,8 @@ import type { PipelineLayout } from '../engine/pipeline.ts';
 import { ConfigError } from '../engine/errors.ts';
 import { count, duration, known } from '../api/options.ts';
 import { log } from '../engine/log.ts';
-import { Inbound, inboundOf, type ListenerStats } from './inbound.ts';
+import { Inbound, inboundOf, onInboundRead, type ListenerStats } from './inbound.ts';
+import { acceptConnections } from './accept.ts';
 import { enableLocalHop, offloadStatus } from '../offload/index.ts';
 
 export interface ListenOptions {
@@ -92,7 +93,8 @@ export class Listener {
     const { host, port, ipv6Only, maxConnections } = this.config;
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
     if (maxConnections > 0) server.maxConnections = maxConnections;
-    server.on('connection', (socket) => this.#accept(socket));
+    // Connections accepted before acceptConnections takes over (none expected) read via 'data'.
+    server.on('connection', (socket) => this.#accept(socket, false));
     const bind = (h: string) =>
       new Promise<void>((resolve, reject) => {
         const onError = (err: Error) => reject(err);
@@ -118,6 +120,7 @@ export class Listener {
       throw new ConfigError(`cannot listen on ${host || '*'}:${port}: ${e.code ?? ''} ${e.message}`, 'listen');
     }
     server.on('error', (err) => log.error(`listener ${this.key}: ${err.message}`));
+    acceptConnections(server, onInboundRead, (socket, viaOnread) => this.#accept(socket, viaOnread));
     this.#server = server;
     log.info(`listening on ${host || '[::]'}:${this.port}`);
     if (this.config.localHop) {
@@ -126,10 +129,10 @@ export class Listener {
     }
   }
 
-  #accept(socket: net.Socket): void {
+  #accept(socket: net.Socket, viaOnread: boolean): void {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
-    new Inbound(socket, this.layout, this.stats, this.config.idleTimeout);
+    new Inbound(socket, this.layout, this.stats, this.config.idleTimeout, viaOnread);
   }
 
   /** Stops accepting; open connections go on. */
