@@ -9,16 +9,23 @@ type Strip = (code: string) => string;
 
 const builtin = (module as unknown as { stripTypeScriptTypes?: (code: string, opts?: object) => string }).stripTypeScriptTypes;
 
-let strip: Strip;
-if (typeof builtin === 'function') {
-  strip = (code) => builtin(code, { mode: 'strip' });
-} else {
-  const require = createRequire(import.meta.url);
-  const amaro = require('amaro') as { transformSync(code: string, opts: object): { code: string } };
-  strip = (code) => amaro.transformSync(code, { mode: 'strip-only' }).code;
-}
-
 export const stripperName = typeof builtin === 'function' ? 'node:module.stripTypeScriptTypes' : 'amaro';
+
+// amaro is required on first use, not at import: its wasm instance costs 13-20 MB of RSS, and
+// only the short-lived strip child (strip-child.ts) should ever hold it.
+let strip: Strip | null = null;
+
+function stripper(): Strip {
+  if (strip) return strip;
+  if (typeof builtin === 'function') {
+    strip = (code) => builtin(code, { mode: 'strip' });
+  } else {
+    const require = createRequire(import.meta.url);
+    const amaro = require('amaro') as { transformSync(code: string, opts: object): { code: string } };
+    strip = (code) => amaro.transformSync(code, { mode: 'strip-only' }).code;
+  }
+  return strip;
+}
 
 /**
  * Strips types; a syntax error comes back as a SyntaxError whose message starts with
@@ -27,7 +34,7 @@ export const stripperName = typeof builtin === 'function' ? 'node:module.stripTy
  */
 export function stripTypes(code: string, file = '<script>'): string {
   try {
-    return strip(code);
+    return stripper()(code);
   } catch (err) {
     const e = err as { message?: string; stack?: string; startLine?: number; startColumn?: number };
     const message = String(e.message ?? err);
