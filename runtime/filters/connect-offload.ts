@@ -14,7 +14,7 @@ import type { Connect } from './connect.ts';
 import type { Inbound } from '../net/inbound.ts';
 import { handOff, offloadStatus } from '../offload/index.ts';
 import { counters } from '../admin/counters.ts';
-import { writesPending } from '../net/flow.ts';
+import { writerPending, writesPending } from '../net/flow.ts';
 
 const MAX_TRIES = 50;
 
@@ -42,7 +42,7 @@ interface Attempt {
 }
 
 function quiet(s: net.Socket): boolean {
-  return s.writableLength === 0 && s.readableLength === 0 && !s.destroyed;
+  return s.writableLength === 0 && !writerPending(s) && s.readableLength === 0 && !s.destroyed;
 }
 
 function attempt(a: Attempt): void {

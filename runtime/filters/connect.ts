@@ -340,7 +340,7 @@ export class Connect extends Filter implements WriteWatcher, IdleWatched {
     this.#resumeInputs();
     const s = this.#socket;
     if (!s || this.#handedOff) return;
-    if (this.#writer?.ending && s.writableLength > 0) {
+    if (this.#writer?.ending && (s.writableLength > 0 || this.#writer.pending)) {
       // A graceful end is still flushing: let it, but not forever.
       setTimeout(destroyLater, 5000, s).unref();
       s[kConnect] = undefined;

@@ -20,6 +20,7 @@
 // request; Sluice's proxy: see there).
 
 import type { Socket } from 'node:net';
+import { canWriteRaw, rawWriteError, writeRaw, type RawWriteOwner } from './raw-write.ts';
 
 export interface Pausable {
   pause(): void;
@@ -103,7 +104,7 @@ export interface WriteWatcher {
   drained(): void;
 }
 
-export class SocketWriter {
+export class SocketWriter implements RawWriteOwner {
   readonly socket: Socket;
   readonly #watcher: WriteWatcher | null;
   // What this turn wrote: most write one Buffer per socket, kept without an array.
@@ -116,6 +117,10 @@ export class SocketWriter {
   #dirty = false;
   #ending = false;
   #blocked: Pausable[] | null = null;
+  /** Raw writes (raw-write.ts) libuv has not finished. */
+  #inFlight = 0;
+  /** Blocked by Node's Writable: released on 'drain'. */
+  #awaitingDrain = false;
 
   constructor(socket: Socket, watcher: WriteWatcher | null) {
     this.socket = socket;
@@ -175,19 +180,33 @@ export class SocketWriter {
     this.#sources = null;
     if (s.destroyed) return;
     let ok = true;
-    if (more === null) {
-      if (first !== null) ok = s.write(first);
-    } else if (queued <= 16384) {
-      // Small pieces (a head and a short body) are cheaper joined than written with writev.
-      const all = Buffer.allocUnsafe(queued);
-      let off = first!.copy(all, 0);
-      for (let i = 0; i < more.length; i++) off += more[i]!.copy(all, off);
-      ok = s.write(all);
+    if (more === null || queued <= 16384) {
+      let buf = first;
+      if (more !== null) {
+        // Small pieces (a head and a short body) are cheaper joined than written with writev.
+        buf = Buffer.allocUnsafe(queued);
+        let off = first!.copy(buf, 0);
+        for (let i = 0; i < more.length; i++) off += more[i]!.copy(buf, off);
+      }
+      if (buf !== null) {
+        if (canWriteRaw(s)) {
+          const r = writeRaw(s, buf, this);
+          if (r < 0) return; // the socket is destroyed: 'error' and 'close' follow
+          if (r > 0) {
+            this.#inFlight++;
+            ok = false;
+          }
+        } else if (!s.write(buf)) {
+          ok = false;
+          this.#needDrain();
+        }
+      }
     } else {
       s.cork();
       ok = s.write(first!);
       for (let i = 0; i < more.length; i++) ok = s.write(more[i]!);
       s.uncork();
+      if (!ok) this.#needDrain();
     }
     if (this.#ending) {
       s.end();
@@ -199,10 +218,39 @@ export class SocketWriter {
     }
   }
 
+  /**
+   * Bytes queued here or handed to the kernel by a raw write not yet finished: what the
+   * socket's writableLength does not count.
+   */
+  get pending(): boolean {
+    return this.#inFlight > 0 || this.#dirty;
+  }
+
+  rawWriteDone(status: number): void {
+    this.#inFlight--;
+    if (status < 0) {
+      if (!this.socket.destroyed) this.socket.destroy(rawWriteError(status));
+      this.release();
+      return;
+    }
+    if (this.#inFlight === 0 && !this.#awaitingDrain) this.release();
+  }
+
+  #needDrain(): void {
+    if (this.#awaitingDrain) return;
+    this.#awaitingDrain = true;
+    this.socket.once('drain', onDrain);
+  }
+
+  /** Node's Writable drained ('drain'). */
+  nodeDrained(): void {
+    this.#awaitingDrain = false;
+    if (this.#inFlight === 0) this.release();
+  }
+
   #block(src: Pausable | null): void {
     if (this.#blocked === null) {
       this.#blocked = [];
-      this.socket.once('drain', onDrain);
       this.#watcher?.blocked();
     }
     if (src !== null && !this.#blocked.includes(src)) {
@@ -211,7 +259,7 @@ export class SocketWriter {
     }
   }
 
-  /** Called on 'drain' (and when the socket goes away): resumes every paused producer. */
+  /** Called once the socket takes writes again (and when it goes away): resumes every paused producer. */
   release(): void {
     const b = this.#blocked;
     if (b === null) return;
@@ -224,7 +272,12 @@ export class SocketWriter {
 const kWriter = Symbol('sluice.writer');
 
 function onDrain(this: Socket): void {
-  (this as Socket & { [kWriter]?: SocketWriter })[kWriter]?.release();
+  (this as Socket & { [kWriter]?: SocketWriter })[kWriter]?.nodeDrained();
+}
+
+/** Whether the writer of `socket` (if any) holds bytes its writableLength does not show. */
+export function writerPending(socket: Socket): boolean {
+  return (socket as Socket & { [kWriter]?: SocketWriter })[kWriter]?.pending ?? false;
 }
 
 /** Creates the writer of a socket and links them for the shared 'drain' handler. */

@@ -19,6 +19,7 @@ import { encodeTuple } from './codec.ts';
 import { MAP } from './layout.gen.ts';
 import { pinnedMap } from './maps.ts';
 import type { SpliceRelayHandle } from './native.ts';
+import { writerPending } from '../net/flow.ts';
 
 /** Pipe capacity per direction; the kernel caps it at fs.pipe-max-size. */
 const PIPE_BYTES = 1 << 20;
@@ -148,6 +149,7 @@ function refusal(client: net.Socket, upstream: net.Socket): string {
   for (const [name, s] of [['client', client], ['upstream', upstream]] as const) {
     if (s.destroyed || s.readyState !== 'open') return `${name} socket is not open both ways`;
     if (s.writableLength > 0) return `${name} socket still has ${s.writableLength} bytes queued in Node`;
+    if (writerPending(s)) return `${name} socket has a write in flight`;
     if (s.readableLength > 0) return `${name} socket has ${s.readableLength} unread bytes in Node`;
     if (inHopMap(s)) return `${name} socket is accelerated by local hop (sk_msg delivers into its psock queue, which splice(2) cannot read)`;
   }
