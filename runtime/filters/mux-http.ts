@@ -43,7 +43,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 interface Kept {
   head: RequestHead | object;
   length: number;
-  body: Buffer[];
+  body: Buffer[] | null;
   size: number;
   tail: Record<string, string> | null;
   ended: boolean;
@@ -301,19 +301,31 @@ export class MuxHTTP extends JointFilter {
         if (this.#pool !== null) return; // one request per stream
         const head = evt.head as RequestHead;
         this.#method = head.method ?? 'GET';
-        if (IDEMPOTENT.has(this.#method)) this.#kept = { head, length: evt.length, body: [], size: 0, tail: null, ended: false };
+        if (IDEMPOTENT.has(this.#method)) this.#kept = { head, length: evt.length, body: null, size: 0, tail: null, ended: false };
         const pool = this.#poolFor();
         if (!pool) return;
         this.#pool = pool;
+        // Usually a session is free at once: then nothing is held.
+        const s = pool.acquire(this, false);
+        if (s) {
+          this.#session = s;
+          s.begin(this, this.#method);
+          this.#forward(evt);
+          return;
+        }
         this.#held = [evt];
-        this.retryAcquire();
+        if (!pool.waiting.includes(this)) this.#finish(new StreamEnd('BufferOverflow', 'too many requests waiting for an upstream connection'));
         return;
       }
       case Kind.Data: {
         const k = this.#kept;
         if (k !== null && !k.ended) {
           if (k.size + evt.size > this.config.retryBufferSize) this.#kept = null;
-          else for (const c of evt.chunks) (k.body.push(c), (k.size += c.length));
+          else {
+            const body = (k.body ??= []);
+            const chunks = evt.chunks;
+            for (let i = 0; i < chunks.length; i++) (body.push(chunks[i]!), (k.size += chunks[i]!.length));
+          }
         }
         break;
       }
@@ -375,9 +387,9 @@ export class MuxHTTP extends JointFilter {
     }
     this.#session = s;
     s.begin(this, this.#method);
-    const held = this.#held ?? [];
+    const held = this.#held;
     this.#held = null;
-    for (const e of held) this.#forward(e);
+    if (held !== null) for (let i = 0; i < held.length && this.#session === s; i++) this.#forward(held[i]!);
   }
 
   #forward(evt: Event): void {
@@ -387,9 +399,11 @@ export class MuxHTTP extends JointFilter {
         case Kind.MessageStart:
           s.start(evt.head, evt.length);
           break;
-        case Kind.Data:
-          for (const c of evt.chunks) s.body(c);
+        case Kind.Data: {
+          const chunks = evt.chunks;
+          for (let i = 0; i < chunks.length; i++) s.body(chunks[i]!);
           break;
+        }
         case Kind.MessageEnd:
           s.end(evt.tail);
           break;
@@ -422,7 +436,7 @@ export class MuxHTTP extends JointFilter {
       this.#retried = true;
       counters.upstreamRetries++;
       this.#held = [new MessageStart(k.head, k.length)];
-      if (k.size) this.#held.push(Data.of(Buffer.concat(k.body, k.size)));
+      if (k.size) this.#held.push(Data.of(Buffer.concat(k.body!, k.size)));
       if (k.ended) this.#held.push(new MessageEnd(k.tail));
       this.retryAcquire();
       return;
