@@ -9,7 +9,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { ConfigError } from '../engine/errors.ts';
 import { beginLoad, endLoad, type LoadScope } from '../api/pipy.ts';
 import { syncHooks } from './hooks.ts';
-import { releaseStripped } from './strip-child.ts';
+import { prestrip, releaseStripped } from './strip-child.ts';
 
 let generation = 0;
 
@@ -72,6 +72,8 @@ async function doLoad(path: string): Promise<LoadScope> {
   const hooks = registerHooks();
   const file = scriptFile(path);
   const url = `${pathToFileURL(file).href}?sluice-gen=${++generation}`;
+  // The hooks thread (Node 20) strips off this thread anyway; in-thread hooks would block it.
+  if (hookMode === 'sync' && /\.m?ts$/.test(file)) await prestrip(file);
   const scope = beginLoad();
   try {
     await import(url);

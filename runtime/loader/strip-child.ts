@@ -10,7 +10,8 @@
 // spawnSync blocks, so this works inside synchronous module hooks (module.registerHooks) and
 // in the async ones of module.register alike.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,17 +44,47 @@ export function releaseStripped(): void {
   cache = new Map();
 }
 
+/**
+ * Strips `file` and the .ts files it imports ahead of the load, without blocking this thread,
+ * so that the synchronous hooks (which run on the thread serving traffic) find them ready: a
+ * reload does not stall the connections being served for the child's ~0.1-0.3 s.
+ */
+export async function prestrip(file: string): Promise<void> {
+  // A failure is not reported here: the hooks strip again, synchronously, and report it.
+  try {
+    // Read synchronously: fs/promises would start libuv's thread pool (4 threads) for it.
+    const source = readFileSync(file, 'utf8');
+    const child = spawn(process.execPath, childArgs, { env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdin.on('error', () => { /* the child died early: 'close' says how */ });
+    child.stdin.end(JSON.stringify({ file, source } satisfies Request));
+    const [status, signal] = (await once(child, 'close')) as [number | null, string | null];
+    cache = parseReply(status, signal, Buffer.concat(out).toString('utf8'), Buffer.concat(err).toString('utf8'), file);
+  } catch { /* see above */ }
+}
+
+const childArgs = ['--no-warnings', childScript, CHILD_FLAG];
+// No NODE_OPTIONS: an --inspect or --import meant for Sluice must not reach the child.
+const childEnv = () => ({ ...process.env, NODE_OPTIONS: '' });
+
 function runChild(req: Request): Map<string, Stripped> {
-  const r = spawnSync(process.execPath, [childScript, CHILD_FLAG], {
+  const r = spawnSync(process.execPath, childArgs, {
+    env: childEnv(),
     input: JSON.stringify(req),
     maxBuffer: 1 << 30,
     stdio: ['pipe', 'pipe', 'pipe'],
     windowsHide: true,
   });
-  const out = r.stdout?.toString('utf8') ?? '';
-  if (r.status !== 0 || !out.startsWith('[')) {
-    const why = r.error?.message ?? (r.stderr?.toString('utf8').trim() || `exit status ${r.status ?? r.signal}`);
-    throw new Error(`type stripping ${req.file} failed: ${why}`);
+  if (r.error) throw new Error(`type stripping ${req.file} failed: ${r.error.message}`);
+  return parseReply(r.status, r.signal, r.stdout.toString('utf8'), r.stderr.toString('utf8'), req.file);
+}
+
+function parseReply(status: number | null, signal: string | null, out: string, err: string, file: string): Map<string, Stripped> {
+  if (status !== 0 || !out.startsWith('[')) {
+    throw new Error(`type stripping ${file} failed: ${err.trim() || `exit status ${status ?? signal}`}`);
   }
   const map = new Map<string, Stripped>();
   for (const s of JSON.parse(out) as Stripped[]) map.set(s.file, s);
