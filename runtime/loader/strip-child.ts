@@ -54,7 +54,7 @@ export async function prestrip(file: string): Promise<void> {
   try {
     // Read synchronously: fs/promises would start libuv's thread pool (4 threads) for it.
     const source = readFileSync(file, 'utf8');
-    const child = spawn(process.execPath, childArgs, { env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(process.execPath, childArgs, { env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'], timeout: CHILD_TIMEOUT_MS, windowsHide: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -67,6 +67,8 @@ export async function prestrip(file: string): Promise<void> {
 }
 
 const childArgs = ['--no-warnings', childScript, CHILD_FLAG];
+// Far more than a child needs (0.1-0.5 s), even on a loaded machine; a hung one must not hang the load.
+const CHILD_TIMEOUT_MS = 60_000;
 // No NODE_OPTIONS: an --inspect or --import meant for Sluice must not reach the child.
 const childEnv = () => ({ ...process.env, NODE_OPTIONS: '' });
 
@@ -75,11 +77,22 @@ function runChild(req: Request): Map<string, Stripped> {
     env: childEnv(),
     input: JSON.stringify(req),
     maxBuffer: 1 << 30,
+    timeout: CHILD_TIMEOUT_MS,
     stdio: ['pipe', 'pipe', 'pipe'],
     windowsHide: true,
   });
+  // No child (a process limit, a seccomp policy) or a hung one: strip here; it costs memory, not a load.
+  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ENOBUFS') return stripHere(req);
   if (r.error) throw new Error(`type stripping ${req.file} failed: ${r.error.message}`);
   return parseReply(r.status, r.signal, r.stdout.toString('utf8'), r.stderr.toString('utf8'), req.file);
+}
+
+function stripHere(req: Request): Map<string, Stripped> {
+  try {
+    return new Map([[req.file, { ...req, code: stripTypes(req.source, req.file) }]]);
+  } catch (err) {
+    return new Map([[req.file, { ...req, error: (err as Error).message }]]);
+  }
 }
 
 function parseReply(status: number | null, signal: string | null, out: string, err: string, file: string): Map<string, Stripped> {
