@@ -6,7 +6,11 @@
 //         pipelined per write.
 // encode: a small response (head + 13-byte body, known length) from a decoded head with raw
 //         lines (pass-through) and from a script's plain object.
-// proxy:  decode a request + encode it upstream, the per-request codec cost of a proxy.
+// proxy:  what a proxy's codec does per exchange: decode a request + encode it upstream
+//         (wrk's GET and a browser's), decode the upstream's response + encode it to the
+//         client (nginx's answer to the bench, `return 200 "hello\n"`), and both together.
+//
+// BENCH_ONLY=<substring> runs only the cases whose name contains it.
 
 import { createRequestDecoder, createResponseDecoder } from '../runtime/codecs/http1/decoder.ts';
 import { createRequestEncoder, createResponseEncoder } from '../runtime/codecs/http1/encoder.ts';
@@ -20,7 +24,10 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
  * CPU time, not wall time: the bench machine is shared, and a descheduled process would
  * otherwise count other people's work. Best of RUNS runs (BENCH_RUNS, default 5).
  */
+const ONLY = process.env['BENCH_ONLY'];
+
 function bench(name: string, n: number, fn: (n: number) => void): number {
+  if (ONLY && !name.includes(ONLY) && !name.startsWith('llhttp')) return 0;
   fn(Math.min(n, 50_000)); // warm up
   let best = Infinity;
   for (let r = 0; r < RUNS; r++) {
@@ -66,6 +73,13 @@ const BROWSER = Buffer.from(
 );
 const RES = Buffer.from('HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/plain\r\nContent-Length: 13\r\nConnection: keep-alive\r\n\r\nHello, world!', 'latin1');
 const BODY = Buffer.from('Hello, world!');
+const NGINX = Buffer.from(
+  'HTTP/1.1 200 OK\r\nServer: nginx/1.24.0\r\nDate: Sun, 22 Nov 2026 05:00:00 GMT\r\nContent-Type: text/plain\r\n' +
+    'Content-Length: 6\r\nConnection: keep-alive\r\n\r\nhello\n',
+  'latin1',
+);
+const NGINXS = Array.from({ length: 1024 }, () => Buffer.from(NGINX));
+const BROWSERS = Array.from({ length: 1024 }, () => Buffer.from(BROWSER));
 
 // Yardstick: node's own llhttp binding on the same request, same machine, same run.
 type LlParser = { execute(b: Buffer): unknown; initialize(t: number, r: object, maxHeaderSize: number, lenient: number): void; [k: number]: unknown };
@@ -147,12 +161,12 @@ bench('encode response (plain object head + body)', N, (n) => {
   }
 });
 
-bench('proxy: decode GET + re-encode upstream', N, (n) => {
-  let bytes = 0;
-  const enc = createRequestEncoder((b) => (bytes += b.length));
+/** A request decoder feeding a request encoder, as demuxHTTP -> muxHTTP do. */
+function requestHop(out: (b: Buffer) => void): (chunk: Buffer) => void {
+  const enc = createRequestEncoder(out);
   const dec = createRequestDecoder({
-    onHead(head) {
-      enc.start(head, 0);
+    onHead(head, length) {
+      enc.start(head, length);
     },
     onBody(c) {
       enc.body(c);
@@ -165,5 +179,102 @@ bench('proxy: decode GET + re-encode upstream', N, (n) => {
     },
     onTunnel() {},
   });
-  for (let i = 0; i < n; i++) dec.write(REQS[i & 1023]!);
+  return (chunk) => dec.write(chunk);
+}
+
+/** A response decoder feeding a response encoder, as muxHTTP -> demuxHTTP do. */
+function responseHop(out: (b: Buffer) => void): { write(chunk: Buffer): void; expect(method: string): void } {
+  const enc = createResponseEncoder(out);
+  const dec = createResponseDecoder({
+    onHead(head, length) {
+      enc.start(head, length, 'GET', true);
+    },
+    onBody(c) {
+      enc.body(c);
+    },
+    onEnd(t) {
+      enc.end(t);
+    },
+    onError(s, r) {
+      throw new Error(`${s} ${r}`);
+    },
+    onTunnel() {},
+  });
+  return { write: (chunk) => dec.write(chunk), expect: (m) => dec.expect(m) };
+}
+
+let sent = 0;
+const count = (b: Buffer): void => {
+  sent += b.length;
+};
+
+bench('proxy: decode GET + re-encode upstream', N, (n) => {
+  const hop = requestHop(count);
+  for (let i = 0; i < n; i++) hop(REQS[i & 1023]!);
+});
+
+bench('proxy: browser GET + re-encode upstream', N, (n) => {
+  const hop = requestHop(count);
+  for (let i = 0; i < n; i++) hop(BROWSERS[i & 1023]!);
+});
+
+bench('proxy: nginx response + re-encode to client', N, (n) => {
+  const hop = responseHop(count);
+  for (let i = 0; i < n; i++) {
+    hop.expect('GET');
+    hop.write(NGINXS[i & 1023]!);
+  }
+});
+
+bench('proxy: whole exchange (GET + nginx response)', N, (n) => {
+  const req = requestHop(count);
+  const res = responseHop(count);
+  for (let i = 0; i < n; i++) {
+    req(REQS[i & 1023]!);
+    res.expect('GET');
+    res.write(NGINXS[i & 1023]!);
+  }
+});
+
+// Scripts that look: a head read by name, and one materialised, then passed on.
+bench('proxy: GET, script reads header(), re-encode', N, (n) => {
+  const enc = createRequestEncoder(count);
+  const dec = createRequestDecoder({
+    onHead(head, length) {
+      if (head.header('x-none') !== undefined) throw new Error('?');
+      enc.start(head, length);
+    },
+    onBody(c) {
+      enc.body(c);
+    },
+    onEnd(t) {
+      enc.end(t);
+    },
+    onError(s, r) {
+      throw new Error(`${s} ${r}`);
+    },
+    onTunnel() {},
+  });
+  for (let i = 0; i < n; i++) dec.write(BROWSERS[i & 1023]!);
+});
+
+bench('proxy: GET, script reads headers, re-encode', N, (n) => {
+  const enc = createRequestEncoder(count);
+  const dec = createRequestDecoder({
+    onHead(head, length) {
+      if (head.headers['host'] === undefined) throw new Error('?');
+      enc.start(head, length);
+    },
+    onBody(c) {
+      enc.body(c);
+    },
+    onEnd(t) {
+      enc.end(t);
+    },
+    onError(s, r) {
+      throw new Error(`${s} ${r}`);
+    },
+    onTunnel() {},
+  });
+  for (let i = 0; i < n; i++) dec.write(BROWSERS[i & 1023]!);
 });

@@ -87,15 +87,3 @@ export function listHas(value: string | undefined, token: string): boolean {
     from = i + 1;
   }
 }
-
-/**
- * Marks a raw header array the decoder built and validated byte by byte (tokens, field
- * values), so the encoder does not scan those lines again. The value is a bitmask: bit h set
- * when line h (names at 2h) is one the encoder must look at by name: hop-by-hop or framing
- * (RFC 9110 §7.6.1), Expect. Lines from h = 31 on are always looked at. Module-private to the
- * codec; a hand-built array lacks the mark and is validated in full.
- */
-export const VALIDATED: unique symbol = Symbol('http1.validated');
-export type ValidatedRaw = readonly string[] & { [VALIDATED]?: number };
-/** Lines at or past this index are not in the mask. */
-export const MASK_LINES = 31;

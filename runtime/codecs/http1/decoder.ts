@@ -10,19 +10,22 @@
 //             │        Trailers ─► onEnd(trailers)
 //             └──► onEnd(null) ──► Head again (pipelining), AwaitTunnel or Tunnel
 //
-// The head is found with one native `indexOf` of CRLFCRLF, turned into one latin1 string and
-// parsed with charCode loops over 256-entry tables (chars.ts). Bytes are only copied while a
-// head or trailer section is split across chunks (the "pending" buffer, bounded by
-// maxHeadSize); body bytes are always handed out as views of the caller's chunks.
+// A head is parsed straight from the bytes, in one pass of loops over 256-entry tables
+// (chars.ts), which also finds its end. No string is made for a header line: the head keeps a
+// view of the bytes and the few offsets the encoder needs (head.ts, Wire); strings are made
+// when a script asks. The callers hand over chunks they never reuse (socket reads are copied
+// out at their exact size), so a head may keep its view. Bytes are only copied while a head
+// or trailer section is split across chunks (the "pending" buffer, bounded by maxHeadSize);
+// body bytes are always handed out as views of the caller's chunks.
 //
 // Every malformed input ends in onError(status, reason) and the decoder goes Dead: a proxy
 // must not guess at framing another hop may read differently (request smuggling, RFC 9112
 // §11.2), so anything ambiguous is an error rather than a recovery.
 
-import { RequestHead, ResponseHead, headerOf, type HeadBase, type Headers } from './head.ts';
+import { Conn, Field, RequestHead, ResponseHead, Wire, attachWire, connectionFlags, headerOf, latin1Slice, wireOf, type HeadBase, type Headers } from './head.ts';
 import type { DecoderSink, Http1Limits, RequestDecoder, ResponseDecoder } from './types.ts';
 import { DEFAULT_LIMITS } from './types.ts';
-import { COLON, CR, FIELD_VALUE, HEX, HOST, HTAB, LF, SCHEME, SP, TARGET, TOKEN, CHUNK_EXT, MASK_LINES, VALIDATED, isOws, listHas } from './chars.ts';
+import { COLON, CR, FIELD_VALUE, HEX, HOST, HTAB, LF, SCHEME, SP, TARGET, TOKEN, CHUNK_EXT, isOws, listHas } from './chars.ts';
 
 const State = {
   Head: 0,
@@ -49,7 +52,10 @@ const MAX_CHUNK_EXT = 1024;
 const MAX_SIZE = Number.MAX_SAFE_INTEGER;
 
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
-const EMPTY = Buffer.alloc(0);
+const LF_LF = Buffer.from('\n\n', 'latin1');
+
+/** A head parser's "stopped at a fault, not decided yet" (see #section). */
+const DEFER = -2;
 
 // Transfer-Encoding summary while scanning one head.
 const TE_NONE = 0;
@@ -70,16 +76,6 @@ function normaliseLimits(limits?: Partial<Http1Limits>): Http1Limits {
 }
 
 /**
- * text.startsWith(lit, at) without the builtin call: startsWith with a position is not
- * inlined by V8 and cost ~100 ns per call in bench/codec-http1.ts; this loop inlines.
- */
-function eqAt(text: string, at: number, lit: string): boolean {
-  const n = lit.length;
-  for (let i = 0; i < n; i++) if (text.charCodeAt(at + i) !== lit.charCodeAt(i)) return false;
-  return true;
-}
-
-/**
  * Case-insensitive eqBytes for lowercase `lit` made of letters and '-': `| 0x20` lowercases
  * A-Z, and no other tchar turns into a letter or '-' that way (the name is a valid token).
  */
@@ -89,7 +85,7 @@ function eqBytesLower(b: Buffer, at: number, lit: string): boolean {
   return true;
 }
 
-/** eqAt over bytes: the head parsers read bytes, which is cheaper than charCodeAt. */
+/** buf[at...] starts with `lit` (a loop V8 inlines, unlike a native call per compare). */
 function eqBytes(b: Buffer, at: number, lit: string): boolean {
   const n = lit.length;
   for (let i = 0; i < n; i++) if (b[at + i] !== lit.charCodeAt(i)) return false;
@@ -97,8 +93,7 @@ function eqBytes(b: Buffer, at: number, lit: string): boolean {
 }
 
 /** Common method names, returned as constants so a request allocates no method string. */
-function internMethod(s: string, at: number, n: number, b: Buffer, off: number): string {
-  const p = off + at;
+function internMethod(b: Buffer, p: number, n: number): string {
   switch (n) {
     case 3:
       if (eqBytes(b, p, 'GET')) return 'GET';
@@ -119,22 +114,12 @@ function internMethod(s: string, at: number, n: number, b: Buffer, off: number):
       if (eqBytes(b, p, 'CONNECT')) return 'CONNECT';
       break;
   }
-  return s.slice(at, at + n);
+  return latin1Slice.call(b, p, p + n);
 }
 
 /**
- * Buffer#latin1Slice is what toString('latin1') ends in, minus the encoding dispatch. It is
- * not in @types/node, hence the cast; toString is the fallback should it ever go away.
- */
-const latin1Slice: (this: Buffer, start: number, end: number) => string =
-  (Buffer.prototype as unknown as { latin1Slice?: (this: Buffer, start: number, end: number) => string }).latin1Slice ??
-  function (this: Buffer, start: number, end: number): string {
-    return this.toString('latin1', start, end);
-  };
-
-/**
- * Bytes turned into a string at once when looking for a head: one native call then covers
- * every head of a pipelined batch, found with V8's own string search.
+ * How far into an incomplete head a bare LF ending it ("\n\n") is looked for: a client
+ * speaking LF-only HTTP is told at once instead of waiting for a CRLFCRLF.
  */
 const WINDOW = 4096;
 
@@ -156,17 +141,9 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
   #running = false;
   #eof = false;
 
-  // The latin1 text of buf[#winBase, #winBase + #win.length), valid only within one write():
-  // callers may reuse their buffers once write() returns.
-  #win = '';
-  #winBuf: Buffer | null = null;
-  #winBase = 0;
-
-  // The bytes behind the text being parsed: text[i] is #src[#srcOff + i]. The parsers scan
-  // bytes (typed-array loads beat charCodeAt by ~1.8x in bench/codec-http1.ts) and take
-  // strings from the text with slice.
-  #src: Buffer = EMPTY;
-  #srcOff = 0;
+  // The first fault an optimistic head parse stopped at (see #section).
+  #errStatus = 0;
+  #errReason = '';
 
   // A head or trailer section split across chunks. Bytes from the section start only.
   #pend: Buffer | null = null;
@@ -181,15 +158,16 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
 
   // Framing facts picked out while scanning a head; reset per head.
   #contentLength = -1;
-  #special = 0; // VALIDATED mask of the head being parsed
+  #spec: number[] | null = null; // Wire.spec of the head being parsed
+  #fieldsEnd = 0; // where the field lines end (the empty line's CR)
+  #trailerRaw: string[] | null = null; // trailer lines while parsing them
   #te = TE_NONE;
   #teSeen = false;
   #teCodings = 0;
   #teChunked = 0;
   #teLastChunked = false;
   #hosts = 0;
-  #connUpgrade = false;
-  #hasUpgrade = false;
+  #conn = 0; // Conn flags of the Connection / Upgrade lines
   #tunnelNext = false; // this message, once complete, turns the stream into a tunnel
 
   // Upgrade / CONNECT: requests only.
@@ -240,7 +218,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
       while (this.#queue.length) this.#write(this.#queue.shift()!);
     } finally {
       this.#running = false;
-      this.#queue.length = 0;
+      if (this.#queue.length !== 0) this.#queue.length = 0;
     }
     if (this.#held.length && this.#state !== State.AwaitTunnel) this.#drainHeld();
   }
@@ -258,7 +236,6 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     }
     if (this.#pendLen > 0) this.#resume(chunk);
     else this.#run(chunk, 0);
-    this.#winBuf = null; // the caller may reuse its buffer once write() returns
   }
 
   end(): void {
@@ -316,7 +293,7 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
       switch (this.#state) {
         case State.Head:
         case State.Trailers: {
-          const next = this.#section(buf, pos);
+          const next = this.#section(buf, pos, false);
           if (next < 0) return;
           pos = next;
           break;
@@ -442,11 +419,19 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
   // ---- head and trailer sections ------------------------------------------------------------
 
   /**
-   * Finds a complete head (or trailer section) in `buf` from `pos`, parses it and sets up the
+   * Parses the head (or trailer section) at `pos` straight from the bytes and sets up the
    * body. Returns the position after the section, or -1 when the rest of `buf` was stashed as
    * pending (incomplete) or the decoder failed.
+   *
+   * The parse is optimistic: a complete head is found and checked in one pass (each line must
+   * end in CRLF, so the first empty line is the first CRLFCRLF). A syntax error is only kept
+   * (#defer) until #unfinished has looked for the end: an incomplete head waits for more bytes
+   * and a complete one over maxHeadSize is 431 whatever else is wrong, as if the end had been
+   * searched for first. `resumed`: buf holds a section that was incomplete before; a native
+   * search for its end comes first, so a head trickling in byte by byte is not re-parsed
+   * in JS for every byte (that would be quadratic).
    */
-  #section(buf: Buffer, pos: number): number {
+  #section(buf: Buffer, pos: number, resumed: boolean): number {
     const len = buf.length;
     const trailers = this.#state === State.Trailers;
     if (!trailers) {
@@ -461,48 +446,29 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
       this.#complete(null);
       return pos + 2;
     }
-    // latin1 maps each byte to one char, so obs-text survives a decode/encode round trip.
-    let text = this.#win;
-    let base = this.#winBase;
-    if (buf !== this.#winBuf || pos < base || pos >= base + text.length) {
-      text = latin1Slice.call(buf, pos, Math.min(len, pos + WINDOW));
-      base = pos;
-      this.#win = text;
-      this.#winBuf = buf;
-      this.#winBase = pos;
-    }
-    let at = pos - base;
-    let end = text.indexOf('\r\n\r\n', at);
-    if (end < 0 && base + text.length < len) {
-      // A head longer than the window: find its end in the buffer, then take exactly it.
-      const e = buf.indexOf(HEAD_END, base + text.length - 3);
-      if (e >= 0 && e + 4 - pos <= this.#maxHeadSize) {
-        text = latin1Slice.call(buf, pos, e + 4);
-        base = pos;
-        at = 0;
-        this.#win = text;
-        this.#winBase = pos;
-        end = e - pos;
-      } else if (e >= 0) end = e - base;
-    }
-    if (end < 0) {
-      if (!this.#checkPartial(text, at, len - pos)) return -1;
-      this.#stash(buf, pos, len);
-      return -1;
-    }
-    if (end + 4 - at > this.#maxHeadSize) {
-      this.#tooLarge(trailers);
-      return -1;
-    }
-    // No separate bare-LF scan here: every LF inside a line is rejected by the line parsers
-    // below (it is no tchar, field-vchar or target byte), so a head is accepted or rejected
-    // the same however it was split; only the reason may differ for heads with two faults.
-    this.#src = buf;
-    this.#srcOff = base;
-    if (trailers) this.#parseTrailers(text, at, end + 2);
-    else this.#parseHead(text, at, end + 2);
-    this.#src = EMPTY;
-    return base + end + 4;
+    if (resumed && buf.indexOf(HEAD_END, pos) < 0) return this.#unfinished(buf, pos, trailers, -1);
+    const next = trailers ? this.#parseTrailers(buf, pos) : this.#isRequest ? this.#parseRequest(buf, pos) : this.#parseResponse(buf, pos);
+    return next === DEFER ? this.#unfinished(buf, pos, trailers, buf.indexOf(HEAD_END, pos)) : next;
+  }
+
+  /** Keeps the first syntax error of an optimistic parse; see #section. */
+  #defer(status: number, reason: string): number {
+    this.#errStatus = status;
+    this.#errReason = reason;
+    return DEFER;
+  }
+
+  /**
+   * The optimistic parse stopped at a fault: incomplete, too large, or the fault itself.
+   * `e` is where the section's CRLFCRLF is (-1: nowhere yet).
+   */
+  #unfinished(buf: Buffer, pos: number, trailers: boolean, e: number): number {
+    const len = buf.length;
+    if (e < 0) {
+      if (this.#checkPartial(buf, pos, len)) this.#stash(buf, pos, len);
+    } else if (e + 4 - pos > this.#maxHeadSize) this.#tooLarge(trailers);
+    else this.#fail(this.#errStatus, this.#errReason);
+    return -1;
   }
 
   /** Leading CRLFs before a request-line (RFC 9112 §2.2). Returns -1 when it failed or stashed. */
@@ -533,16 +499,17 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
   }
 
   /**
-   * An incomplete section of `size` bytes, the first ones in `text` from `at`: too big
-   * already, or visibly LF-terminated (it would otherwise wait for a CRLFCRLF that never comes,
-   * RFC 9112 §2.2 lets us reject bare LF)?
+   * An incomplete section, buf[pos, len): too big already, or visibly LF-terminated in its
+   * first WINDOW bytes (it would otherwise wait for a CRLFCRLF that never comes, RFC 9112
+   * §2.2 lets us reject bare LF)?
    */
-  #checkPartial(text: string, at: number, size: number): boolean {
-    if (size >= this.#maxHeadSize) {
+  #checkPartial(buf: Buffer, pos: number, len: number): boolean {
+    if (len - pos >= this.#maxHeadSize) {
       this.#tooLarge(this.#state === State.Trailers);
       return false;
     }
-    if (text.indexOf('\n\n', at) >= 0) {
+    const lf = buf.indexOf(LF_LF, pos);
+    if (lf >= 0 && lf + 2 <= pos + WINDOW) {
       this.#fail(this.#badMessage, 'bare LF');
       return false;
     }
@@ -586,21 +553,30 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     const view = p.subarray(0, total);
     this.#pendLen = 0;
     const stateBefore = this.#state;
-    const next = this.#section(view, 0);
+    const next = this.#section(view, 0, true);
     if (next < 0) {
       // Incomplete again: #section re-stashed the (unconsumed part of the) view into #pend,
       // copying within the same buffer, which Buffer#copy handles like memmove.
       if (this.#state === stateBefore && this.#pendLen > 0 && take < chunk.length) this.#tooLarge(stateBefore === State.Trailers);
       return;
     }
+    // The head just decoded keeps a view of the pending buffer: the next stash needs a new one.
+    this.#pend = null;
     // `next` is where the section ended in the view; the same byte in `chunk` is next - old.
     this.#pendLen = 0;
     this.#run(chunk, next - old);
   }
 
-  #parseTrailers(text: string, at: number, n: number): void {
-    const raw: string[] = [];
-    if (this.#parseFields(text, at, n, raw, true) < 0) return;
+  #parseTrailers(buf: Buffer, pos: number): number {
+    this.#trailerRaw = [];
+    const end = this.#parseFields(buf, pos, true);
+    if (end < 0) return end;
+    if (end - pos > this.#maxHeadSize) {
+      this.#tooLarge(true);
+      return -1;
+    }
+    const raw = this.#trailerRaw;
+    this.#trailerRaw = null;
     const t: Headers = {};
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!.toLowerCase();
@@ -608,145 +584,133 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
       t[name] = prev === undefined ? raw[i + 1]! : prev + ', ' + raw[i + 1]!;
     }
     this.#complete(t);
+    return end;
   }
 
   /**
-   * Field lines (RFC 9112 §5) in text[p, n) (every line ends in CRLF) into `raw`. For a head
-   * (not trailers) also records the framing fields. Returns -1 on error.
+   * Field lines (RFC 9112 §5) from `p` up to the empty line. Returns the position after it
+   * (the empty line's CR is left in #fieldsEnd), or DEFER. A head's lines are only looked at:
+   * framing fields are picked out, and lines the encoder must look at are recorded in #spec
+   * (see Wire); trailer lines are kept as strings.
    */
-  #parseFields(text: string, p: number, n: number, raw: string[], trailers: boolean): number {
-    const src = this.#src;
-    const off = this.#srcOff;
+  #parseFields(buf: Buffer, p: number, trailers: boolean): number {
     let count = 0;
-    while (p < n) {
-      if (++count > this.#maxHeaders) {
-        this.#fail(this.#isRequest ? 431 : 502, trailers ? 'too many trailers' : 'too many headers');
-        return -1;
+    for (;;) {
+      let c = buf[p]!;
+      if (c === CR && buf[p + 1] === LF) {
+        this.#fieldsEnd = p;
+        return p + 2;
       }
-      let c = src[off + p]!;
-      if (c === SP || c === HTAB) return this.#fieldError('obs-fold in header'); // RFC 9112 §5.2
+      if (++count > this.#maxHeaders) return this.#defer(this.#isRequest ? 431 : 502, trailers ? 'too many trailers' : 'too many headers');
+      if (c === SP || c === HTAB) return this.#defer(this.#badMessage, 'obs-fold in header'); // RFC 9112 §5.2
       // The loops test one table entry per byte; what stopped them is looked at afterwards.
       let q = p;
-      while (TOKEN[c] === 1) c = src[off + ++q]!;
+      while (TOKEN[c] === 1) c = buf[++q]!;
       // No whitespace is allowed between name and colon (RFC 9112 §5.1): it is not a tchar.
-      if (c !== COLON) return this.#fieldError(c === LF ? 'bare LF' : 'invalid header name');
-      if (q === p) return this.#fieldError('empty header name');
+      if (c !== COLON) return this.#defer(this.#badMessage, c === LF ? 'bare LF' : 'invalid header name');
+      if (q === p) return this.#defer(this.#badMessage, 'empty header name');
       let v = q + 1;
-      c = src[off + v]!;
-      while (c === SP || c === HTAB) c = src[off + ++v]!;
+      c = buf[v]!;
+      while (c === SP || c === HTAB) c = buf[++v]!;
       let k = v;
-      while (FIELD_VALUE[c] === 1) c = src[off + ++k]!;
-      if (c !== CR) return this.#fieldError(c === LF ? 'bare LF' : 'invalid header value');
-      if (src[off + k + 1] !== LF) return this.#fieldError('bare CR');
+      while (FIELD_VALUE[c] === 1) c = buf[++k]!;
+      if (c !== CR) return this.#defer(this.#badMessage, c === LF ? 'bare LF' : 'invalid header value');
+      if (buf[k + 1] !== LF) return this.#defer(this.#badMessage, 'bare CR');
       let last = k; // trailing OWS is not part of the value (RFC 9112 §5)
-      while (last > v && ((c = src[off + last - 1]!) === SP || c === HTAB)) last--;
-      const name = text.slice(p, q);
-      const value = text.slice(v, last);
-      raw.push(name, value);
-      if (!trailers && !this.#framingField(off + p, q - p, value, count - 1)) return -1;
+      while (last > v && ((c = buf[last - 1]!) === SP || c === HTAB)) last--;
+      if (trailers) {
+        this.#trailerRaw!.push(latin1Slice.call(buf, p, q), latin1Slice.call(buf, v, last));
+      } else {
+        const code = this.#framingField(buf, p, q - p, v, last);
+        if (code < 0) return DEFER;
+        // "Name: value" exactly is what the encoder writes: such lines are copied as they are.
+        const canonical = v === q + 2 && buf[q + 1] === SP && last === k;
+        if (code !== Field.Other || !canonical) (this.#spec ??= []).push(canonical ? code : code | Field.NonCanonical, p, q, v, last, k + 2);
+      }
       p = k + 2;
     }
-    return p;
-  }
-
-  #fieldError(reason: string): number {
-    this.#fail(this.#badMessage, reason);
-    return -1;
   }
 
   /**
-   * Picks out what framing needs from the name at #src[at, at + len), by length first so most
-   * names cost one switch, then bytes compared case-insensitively (no lowercased copy).
+   * Picks out what framing needs from the name at buf[at, at + len) and its value
+   * buf[v, last), by length first so most names cost one switch, then bytes compared
+   * case-insensitively (no lowercased copy). Returns the name's Field code, or DEFER.
    */
-  #framingField(at: number, len: number, value: string, line: number): boolean {
-    const src = this.#src;
-    let special = false;
+  #framingField(buf: Buffer, at: number, len: number, v: number, last: number): number {
     switch (len) {
       case 2:
-        special = eqBytesLower(src, at, 'te');
-        break;
+        return eqBytesLower(buf, at, 'te') ? Field.Te : Field.Other;
       case 4:
-        if (eqBytesLower(src, at, 'host')) {
+        if (eqBytesLower(buf, at, 'host')) {
           this.#hosts++;
-          for (let i = 0; i < value.length; i++) {
-            if (HOST[value.charCodeAt(i)] !== 1) {
-              this.#fail(400, 'invalid host header'); // RFC 9112 §3.2: MUST respond 400
-              return false;
-            }
+          for (let i = v; i < last; i++) {
+            if (HOST[buf[i]!] !== 1) return this.#defer(400, 'invalid host header'); // RFC 9112 §3.2: MUST respond 400
           }
         }
-        break;
+        return Field.Other;
       case 6:
-        special = eqBytesLower(src, at, 'expect');
-        break;
+        return eqBytesLower(buf, at, 'expect') ? Field.Expect : Field.Other;
       case 7:
-        if (eqBytesLower(src, at, 'upgrade')) {
-          this.#hasUpgrade = true;
-          special = true;
-        } else special = eqBytesLower(src, at, 'trailer');
-        break;
+        if (eqBytesLower(buf, at, 'upgrade')) {
+          this.#conn |= Conn.UpgradeField;
+          return Field.Upgrade;
+        }
+        return eqBytesLower(buf, at, 'trailer') ? Field.Trailer : Field.Other;
       case 10:
-        if (eqBytesLower(src, at, 'connection')) {
-          if (listHas(value, 'upgrade')) this.#connUpgrade = true;
-          special = true;
-        } else special = eqBytesLower(src, at, 'keep-alive');
-        break;
+        if (eqBytesLower(buf, at, 'connection')) {
+          this.#conn |= connectionFlags(buf, v, last);
+          return Field.Connection;
+        }
+        return eqBytesLower(buf, at, 'keep-alive') ? Field.KeepAlive : Field.Other;
       case 14:
-        if (eqBytesLower(src, at, 'content-length')) {
-          this.#special |= 1 << line;
-          return this.#parseContentLength(value);
-        }
-        break;
+        if (eqBytesLower(buf, at, 'content-length')) return this.#parseContentLength(buf, v, last) ? Field.ContentLength : DEFER;
+        return Field.Other;
       case 16:
-        special = eqBytesLower(src, at, 'proxy-connection');
-        break;
+        return eqBytesLower(buf, at, 'proxy-connection') ? Field.ProxyConnection : Field.Other;
       case 17:
-        if (eqBytesLower(src, at, 'transfer-encoding')) {
-          this.#parseTransferEncoding(value);
-          special = true;
+        if (eqBytesLower(buf, at, 'transfer-encoding')) {
+          this.#parseTransferEncoding(buf, v, last);
+          return Field.TransferEncoding;
         }
-        break;
+        return Field.Other;
     }
-    if (special && line < MASK_LINES) this.#special |= 1 << line;
-    return true;
+    return Field.Other;
   }
 
   /**
    * Content-Length (RFC 9110 §8.6, RFC 9112 §6.3 ¶5): 1*DIGIT. A list or repeated field is
    * accepted only when every member is the same number; anything else is a smuggling vector.
    */
-  #parseContentLength(value: string): boolean {
-    let i = 0;
-    const n = value.length;
+  #parseContentLength(buf: Buffer, i: number, n: number): boolean {
     do {
       let v = 0;
       let digits = 0;
       while (i < n) {
-        const c = value.charCodeAt(i);
+        const c = buf[i]!;
         if (c < 0x30 || c > 0x39) break;
         v = v * 10 + (c - 0x30);
         digits++;
         i++;
       }
       if (digits === 0 || v > MAX_SIZE) {
-        this.#fail(this.#badMessage, 'invalid content-length');
+        this.#defer(this.#badMessage, 'invalid content-length');
         return false;
       }
-      while (i < n && isOws(value.charCodeAt(i))) i++;
+      while (i < n && isOws(buf[i]!)) i++;
       if (i < n) {
-        if (value.charCodeAt(i) !== 0x2c) {
-          this.#fail(this.#badMessage, 'invalid content-length');
+        if (buf[i] !== 0x2c) {
+          this.#defer(this.#badMessage, 'invalid content-length');
           return false;
         }
         i++;
-        while (i < n && isOws(value.charCodeAt(i))) i++;
+        while (i < n && isOws(buf[i]!)) i++;
         if (i >= n) {
-          this.#fail(this.#badMessage, 'invalid content-length');
+          this.#defer(this.#badMessage, 'invalid content-length');
           return false;
         }
       }
       if (this.#contentLength >= 0 && this.#contentLength !== v) {
-        this.#fail(this.#badMessage, 'conflicting content-length');
+        this.#defer(this.#badMessage, 'conflicting content-length');
         return false;
       }
       this.#contentLength = v;
@@ -758,20 +722,18 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
    * Transfer-Encoding (RFC 9112 §6.1): codings are counted across all TE lines; only a single
    * "chunked", last, is understood. The verdict is taken in #teVerdict once all lines are in.
    */
-  #parseTransferEncoding(value: string): void {
+  #parseTransferEncoding(buf: Buffer, from: number, end: number): void {
     this.#teSeen = true;
-    const list = value.toLowerCase();
-    let from = 0;
-    while (from <= list.length) {
-      let to = list.indexOf(',', from);
-      if (to < 0) to = list.length;
+    while (from <= end) {
+      let to = from;
+      while (to < end && buf[to] !== 0x2c) to++;
       let a = from;
       let b = to;
-      while (a < b && isOws(list.charCodeAt(a))) a++;
-      while (b > a && isOws(list.charCodeAt(b - 1))) b--;
+      while (a < b && isOws(buf[a]!)) a++;
+      while (b > a && isOws(buf[b - 1]!)) b--;
       if (b > a) {
         // Empty list elements are ignored (RFC 9110 §5.6.1).
-        const chunked = b - a === 7 && eqAt(list, a, 'chunked');
+        const chunked = b - a === 7 && eqBytesLower(buf, a, 'chunked');
         this.#teCodings++;
         if (chunked) this.#teChunked++;
         this.#teLastChunked = chunked;
@@ -790,76 +752,86 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
 
   #resetFraming(): void {
     this.#contentLength = -1;
-    this.#special = 0;
+    this.#spec = null;
     this.#te = TE_NONE;
     this.#teSeen = false;
     this.#teCodings = 0;
     this.#teChunked = 0;
     this.#teLastChunked = false;
     this.#hosts = 0;
-    this.#connUpgrade = false;
-    this.#hasUpgrade = false;
+    this.#conn = 0;
     this.#tunnelNext = false;
     this.#bodySize = 0;
+  }
+
+  /** A head parsed whole: over maxHeadSize it is refused however good it is. */
+  #headFits(pos: number, end: number): boolean {
+    if (end - pos > this.#maxHeadSize) {
+      this.#tooLarge(false);
+      return false;
+    }
     this.#emptyLines = 0;
+    return true;
   }
 
-  /** The head is text[at, n), its last line's CRLF included, the empty line not. */
-  #parseHead(text: string, at: number, n: number): void {
+  #parseRequest(buf: Buffer, at: number): number {
     this.#resetFraming();
-    if (this.#isRequest) this.#parseRequest(text, at, n);
-    else this.#parseResponse(text, at, n);
-  }
-
-  #parseRequest(text: string, at: number, n: number): void {
     // request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 §3), exactly one SP.
-    const src = this.#src;
-    const off = this.#srcOff;
     let i = at;
-    let c = src[off + i]!;
-    while (TOKEN[c] === 1) c = src[off + ++i]!;
-    if (c !== SP || i === at) return this.#fail(400, c === LF ? 'bare LF' : 'invalid method');
-    const method = internMethod(text, at, i - at, src, off);
+    let c = buf[i]!;
+    while (TOKEN[c] === 1) c = buf[++i]!;
+    if (c !== SP || i === at) return this.#defer(400, c === LF ? 'bare LF' : 'invalid method');
+    const method = internMethod(buf, at, i - at);
     let j = i + 1;
-    c = src[off + j]!;
-    while (TARGET[c] === 1) c = src[off + ++j]!;
-    if (c !== SP || j === i + 1) return this.#fail(400, c === LF ? 'bare LF' : 'invalid request-target');
-    if (!this.#targetForm(src, off + i + 1, j - i - 1, method)) return this.#fail(400, 'invalid request-target');
-    const path = text.slice(i + 1, j);
+    c = buf[j]!;
+    while (TARGET[c] === 1) c = buf[++j]!;
+    if (c !== SP || j === i + 1) return this.#defer(400, c === LF ? 'bare LF' : 'invalid request-target');
+    if (!this.#targetForm(buf, i + 1, j - i - 1, method)) return this.#defer(400, 'invalid request-target');
     const v = j + 1;
     let protocol: string;
-    if (eqBytes(src, off + v, 'HTTP/1.') && src[off + v + 8] === CR && src[off + v + 9] === LF && (src[off + v + 7] === 0x31 || src[off + v + 7] === 0x30)) {
-      protocol = src[off + v + 7] === 0x31 ? 'HTTP/1.1' : 'HTTP/1.0';
-    } else return this.#versionError(text, v, CR);
-    const raw: string[] = [];
-    if (this.#parseFields(text, v + 10, n, raw, false) < 0) return;
-    (raw as { [VALIDATED]?: number })[VALIDATED] = this.#special; // every byte checked
+    if (eqBytes(buf, v, 'HTTP/1.') && buf[v + 8] === CR && buf[v + 9] === LF && (buf[v + 7] === 0x31 || buf[v + 7] === 0x30)) {
+      protocol = buf[v + 7] === 0x31 ? 'HTTP/1.1' : 'HTTP/1.0';
+    } else return this.#versionError(buf, v, CR);
+    const end = this.#parseFields(buf, v + 10, false);
+    if (end < 0) return end;
+    if (!this.#headFits(at, end)) return -1;
     this.#te = this.#teVerdict();
 
     // Host (RFC 9112 §3.2): exactly one in HTTP/1.1, at most one ever.
-    if (this.#hosts > 1) return this.#fail(400, 'multiple host headers');
-    if (this.#hosts === 0 && protocol === 'HTTP/1.1') return this.#fail(400, 'missing host header');
+    if (this.#hosts > 1) return this.#failed(400, 'multiple host headers');
+    if (this.#hosts === 0 && protocol === 'HTTP/1.1') return this.#failed(400, 'missing host header');
 
     let length: number;
     if (this.#te !== TE_NONE) {
       // RFC 9112 §6.1: TE in an HTTP/1.0 message means faulty framing; TE with CL is the
       // classic smuggling vector (§6.3 ¶3 lets a proxy reject instead of repairing).
-      if (this.#contentLength >= 0) return this.#fail(400, 'both content-length and transfer-encoding');
-      if (protocol === 'HTTP/1.0') return this.#fail(400, 'transfer-encoding in HTTP/1.0');
-      if (this.#te === TE_NOT_FINAL) return this.#fail(400, 'transfer-encoding not ending in chunked');
-      if (this.#te !== TE_CHUNKED) return this.#fail(501, 'unsupported transfer-coding');
+      if (this.#contentLength >= 0) return this.#failed(400, 'both content-length and transfer-encoding');
+      if (protocol === 'HTTP/1.0') return this.#failed(400, 'transfer-encoding in HTTP/1.0');
+      if (this.#te === TE_NOT_FINAL) return this.#failed(400, 'transfer-encoding not ending in chunked');
+      if (this.#te !== TE_CHUNKED) return this.#failed(501, 'unsupported transfer-coding');
       length = -1;
     } else {
       length = this.#contentLength >= 0 ? this.#contentLength : 0;
-      if (this.#maxBodySize > 0 && length > this.#maxBodySize) return this.#fail(413, 'body too large');
+      if (this.#maxBodySize > 0 && length > this.#maxBodySize) return this.#failed(413, 'body too large');
     }
 
     // Upgrade needs the field and the "upgrade" connection option, and is ignored in HTTP/1.0
     // (RFC 9110 §7.8); CONNECT always asks for a tunnel (RFC 9110 §9.3.6). Both wait for the
     // response's verdict.
-    this.#tunnelNext = method === 'CONNECT' || (this.#hasUpgrade && this.#connUpgrade && protocol === 'HTTP/1.1');
-    const head = new RequestHead(method, path, protocol, raw) as H;
-    this.#startBody(head, length);
+    const upgrade = (this.#conn & (Conn.UpgradeField | Conn.Upgrade)) === (Conn.UpgradeField | Conn.Upgrade);
+    this.#tunnelNext = method === 'CONNECT' || (upgrade && protocol === 'HTTP/1.1');
+    // A one-byte "/" is by far the most common target: no string made for it.
+    const path = j === i + 2 && buf[i + 1] === 0x2f ? '/' : latin1Slice.call(buf, i + 1, j);
+    const head = new RequestHead(method, path, protocol);
+    attachWire(head, new Wire(buf, at, v + 10, this.#fieldsEnd, this.#spec, this.#conn, method, path, 0, '', protocol === 'HTTP/1.1'));
+    this.#spec = null;
+    this.#startBody(head as H, length);
+    return end;
+  }
+
+  #failed(status: number, reason: string): number {
+    this.#fail(status, reason);
+    return -1;
   }
 
   /**
@@ -878,50 +850,43 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     return i + 2 < n && src[at + i] === 0x3a && src[at + i + 1] === 0x2f && src[at + i + 2] === 0x2f;
   }
 
-  /** `text` at `v` is not "HTTP/1.0" or "HTTP/1.1" followed by `after` (CR or SP). */
-  #versionError(text: string, v: number, after: number): void {
+  /** `buf` at `v` is not "HTTP/1.0" or "HTTP/1.1" followed by `after` (CR or SP). */
+  #versionError(buf: Buffer, v: number, after: number): number {
     // Well-formed "HTTP/d.d" that is not 1.0/1.1: 505 (RFC 9110 §15.6.6); anything else: 400.
-    const ok =
-      eqAt(text, v, 'HTTP/') &&
-      isDigit(text.charCodeAt(v + 5)) &&
-      text.charCodeAt(v + 6) === 0x2e &&
-      isDigit(text.charCodeAt(v + 7)) &&
-      text.charCodeAt(v + 8) === after;
+    const ok = eqBytes(buf, v, 'HTTP/') && isDigit(buf[v + 5]!) && buf[v + 6] === 0x2e && isDigit(buf[v + 7]!) && buf[v + 8] === after;
     const reason = ok ? 'unsupported HTTP version' : 'invalid HTTP version';
-    this.#fail(this.#isRequest ? (ok ? 505 : 400) : 502, reason);
+    return this.#defer(this.#isRequest ? (ok ? 505 : 400) : 502, reason);
   }
 
-  #parseResponse(text: string, at: number, n: number): void {
+  #parseResponse(buf: Buffer, at: number): number {
+    this.#resetFraming();
     // status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF (RFC 9112 §4).
-    const src = this.#src;
-    const off = this.#srcOff;
-    const a = off + at;
     let protocol: string;
-    if (eqBytes(src, a, 'HTTP/1.') && src[a + 8] === SP && (src[a + 7] === 0x31 || src[a + 7] === 0x30)) {
-      protocol = src[a + 7] === 0x31 ? 'HTTP/1.1' : 'HTTP/1.0';
-    } else return this.#versionError(text, at, SP);
-    const d0 = src[a + 9]! - 0x30;
-    const d1 = src[a + 10]! - 0x30;
-    const d2 = src[a + 11]! - 0x30;
-    if (!(d0 >= 1 && d0 <= 5 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9)) return this.#fail(502, 'invalid status code');
+    if (eqBytes(buf, at, 'HTTP/1.') && buf[at + 8] === SP && (buf[at + 7] === 0x31 || buf[at + 7] === 0x30)) {
+      protocol = buf[at + 7] === 0x31 ? 'HTTP/1.1' : 'HTTP/1.0';
+    } else return this.#versionError(buf, at, SP);
+    const d0 = buf[at + 9]! - 0x30;
+    const d1 = buf[at + 10]! - 0x30;
+    const d2 = buf[at + 11]! - 0x30;
+    if (!(d0 >= 1 && d0 <= 5 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9)) return this.#defer(502, 'invalid status code');
     const status = d0 * 100 + d1 * 10 + d2;
     let k = at + 12;
-    let c = src[off + k]!;
-    let statusText = '';
+    let c = buf[k]!;
+    let textAt = -1;
     if (c === SP) {
       // A missing reason-phrase is allowed; so (leniently, RFC 9112 §4) is a missing SP.
       k++;
-      c = src[off + k]!;
+      textAt = k;
+      c = buf[k]!;
       while (c !== CR) {
-        if (FIELD_VALUE[c] !== 1) return this.#fail(502, c === LF ? 'bare LF' : 'invalid reason phrase');
-        c = src[off + ++k]!;
+        if (FIELD_VALUE[c] !== 1) return this.#defer(502, c === LF ? 'bare LF' : 'invalid reason phrase');
+        c = buf[++k]!;
       }
-      statusText = k === at + 15 && eqBytes(src, a + 13, 'OK') ? 'OK' : text.slice(at + 13, k);
-    } else if (c !== CR) return this.#fail(502, 'invalid status code');
-    if (src[off + k + 1] !== LF) return this.#fail(502, 'bare CR');
-    const raw: string[] = [];
-    if (this.#parseFields(text, k + 2, n, raw, false) < 0) return;
-    (raw as { [VALIDATED]?: number })[VALIDATED] = this.#special;
+    } else if (c !== CR) return this.#defer(502, 'invalid status code');
+    if (buf[k + 1] !== LF) return this.#defer(502, 'bare CR');
+    const end = this.#parseFields(buf, k + 2, false);
+    if (end < 0) return end;
+    if (!this.#headFits(at, end)) return -1;
     this.#te = this.#teVerdict();
 
     // 1xx other than 101 are interim: they answer no request on their own (RFC 9110 §15.2).
@@ -935,11 +900,14 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     }
 
     if (this.#te !== TE_NONE) {
-      if (this.#contentLength >= 0) return this.#fail(502, 'both content-length and transfer-encoding');
-      if (protocol === 'HTTP/1.0') return this.#fail(502, 'transfer-encoding in HTTP/1.0');
-      if (this.#te !== TE_CHUNKED) return this.#fail(502, 'unsupported transfer-coding');
+      if (this.#contentLength >= 0) return this.#failed(502, 'both content-length and transfer-encoding');
+      if (protocol === 'HTTP/1.0') return this.#failed(502, 'transfer-encoding in HTTP/1.0');
+      if (this.#te !== TE_CHUNKED) return this.#failed(502, 'unsupported transfer-coding');
     }
-    const head = new ResponseHead(status, statusText, protocol, raw) as H;
+    const statusText = textAt < 0 ? '' : k === textAt + 2 && buf[textAt] === 0x4f && buf[textAt + 1] === 0x4b ? 'OK' : latin1Slice.call(buf, textAt, k);
+    const head = new ResponseHead(status, statusText, protocol) as H;
+    attachWire(head, new Wire(buf, at, k + 2, this.#fieldsEnd, this.#spec, this.#conn, '', '', status, statusText, protocol === 'HTTP/1.1' && statusText !== ''));
+    this.#spec = null;
     // Message body length, RFC 9112 §6.3 in order.
     if (status === 101 || (method === 'CONNECT' && status >= 200 && status < 300)) {
       this.#tunnelNext = true;
@@ -949,12 +917,13 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
     } else if (this.#te === TE_CHUNKED) {
       this.#startBody(head, -1);
     } else if (this.#contentLength >= 0) {
-      if (this.#maxBodySize > 0 && this.#contentLength > this.#maxBodySize) return this.#fail(502, 'body too large');
+      if (this.#maxBodySize > 0 && this.#contentLength > this.#maxBodySize) return this.#failed(502, 'body too large');
       this.#startBody(head, this.#contentLength);
     } else {
       this.#state = State.UntilClose;
       this.#sink.onHead(head, -1);
     }
+    return end;
   }
 
   /** Reports the head and enters the body state for `length` (-1 here means chunked). */
@@ -997,7 +966,18 @@ export function createResponseDecoder(sink: DecoderSink<ResponseHead>, limits?: 
  * HTTP/1.0 persists only with "keep-alive". Reads the head without materialising headers.
  */
 export function wantsKeepAlive(head: RequestHead | ResponseHead | HeadBase): boolean {
-  const conn = headerOf(head, 'connection');
+  const w = wireOf(head);
+  if (w !== null) {
+    // What the decoder saw in Connection: the same answer as below, with no string made.
+    if ((w.flags & Conn.Close) !== 0) return false;
+    if (head.protocol === 'HTTP/1.1') return true;
+    if (head.protocol === 'HTTP/1.0') return (w.flags & Conn.KeepAlive) !== 0;
+    if ((w.flags & Conn.Present) === 0) return wantsKeepAliveOf(head, undefined);
+  }
+  return wantsKeepAliveOf(head, headerOf(head, 'connection'));
+}
+
+function wantsKeepAliveOf(head: RequestHead | ResponseHead | HeadBase, conn: string | undefined): boolean {
   if (conn !== undefined && listHas(conn, 'close')) return false;
   if (head.protocol === 'HTTP/1.1' || head.protocol === undefined) return true;
   if (head.protocol === 'HTTP/1.0') return conn !== undefined && listHas(conn, 'keep-alive');

@@ -1,20 +1,23 @@
 // HTTP/1.1 message encoder (RFC 9112): heads and body chunks in, wire bytes out.
 //
-//   start(head, length) ──► head text (latin1) ──┐
+//   start(head, length) ──► head parts ──────────┐
 //   body(chunk) ───────────────────────────────► Framer ──► out(Buffer)
 //   end(trailers) ─────────────────────────────────┘
 //
-// The head is built as one latin1 string: the start line, the end-to-end header lines (raw as
-// received when the head was never touched, else from the headers object), then the framing
-// this encoder decides (content-length / transfer-encoding / connection). Hop-by-hop fields of
-// the previous hop never pass (RFC 9110 §7.6.1). The Framer then batches: a head and a body
-// that is known or buffered leave as ONE Buffer; large chunks leave as views, never copied.
+// A head is the start line, the end-to-end header lines, then the framing this encoder
+// decides (content-length / transfer-encoding / connection). Hop-by-hop fields of the
+// previous hop never pass (RFC 9110 §7.6.1). A decoded head no script has touched is written
+// from its bytes (head.ts, Wire): the start line and the header lines are copied as ranges,
+// skipping only the lines the decoder flagged, with no string made per line. Other heads
+// (a script's object, a touched head) are written as one latin1 string. The Framer then
+// batches: a head and a body that is known or buffered leave as ONE Buffer; large chunks
+// leave as views, never copied.
 
 import { STATUS_CODES } from 'node:http';
 import { ProtocolError } from '../../engine/errors.ts';
-import { HeadBase, SET_COOKIE_SEPARATOR, type Headers, type RequestHead, type RequestHeadInit, type ResponseHead, type ResponseHeadInit } from './head.ts';
+import { Conn, Field, HeadBase, SET_COOKIE_SEPARATOR, SPEC, wireOf, type Headers, type RequestHead, type RequestHeadInit, type ResponseHead, type ResponseHeadInit, type Wire } from './head.ts';
 import type { EncoderOptions, RequestEncoder, ResponseEncoder } from './types.ts';
-import { FIELD_VALUE, MASK_LINES, TARGET, TOKEN, VALIDATED, listHas, type ValidatedRaw } from './chars.ts';
+import { CR, FIELD_VALUE, HTAB, LF, SP, TARGET, TOKEN, listHas } from './chars.ts';
 
 export const DEFAULT_ENCODER_OPTIONS: Readonly<EncoderOptions> = Object.freeze({ bufferSize: 16 * 1024 });
 
@@ -25,6 +28,12 @@ export const DEFAULT_ENCODER_OPTIONS: Readonly<EncoderOptions> = Object.freeze({
  * where copying stops paying.
  */
 const SMALL_CHUNK = 2048;
+
+/**
+ * Byte runs up to this length are copied by a JS loop: Buffer#copy of a range makes a view
+ * and calls into C++, a fixed cost worth ~30 bytes of loop (measured on Node 20).
+ */
+const SHORT_COPY = 32;
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
@@ -43,13 +52,22 @@ const Mode = {
 } as const;
 type Mode = (typeof Mode)[keyof typeof Mode];
 
+/** How a head ends (the Framer's `end` argument): a content-length >= 0, or one of these. */
+const END_BLANK = -1; // just the empty line
+const END_CHUNKED = -2; // transfer-encoding: chunked
+
+/** What follows a copied byte range of a head. */
+const SEP_NONE = 0;
+const SEP_COLON = 1; // ": " (between a re-written line's name and value)
+const SEP_CRLF = 2;
+
 function normaliseOptions(opts?: Partial<EncoderOptions>): EncoderOptions {
   const o = { ...DEFAULT_ENCODER_OPTIONS, ...opts };
   if (!(o.bufferSize >= 0)) throw new RangeError('http1: invalid bufferSize ' + o.bufferSize);
   return o;
 }
 
-// ---- header lines ---------------------------------------------------------------------------
+// ---- bytes -----------------------------------------------------------------------------------
 
 /**
  * Buffer#latin1Write, what write(s, off, len, 'latin1') ends in, minus the encoding dispatch
@@ -68,13 +86,73 @@ function latin1(s: string): Buffer {
   return buf;
 }
 
+/** Writes the latin1 bytes of `s` at `off`; returns the offset after them. */
+function putText(buf: Buffer, off: number, s: string): number {
+  const n = s.length;
+  if (n > SHORT_COPY) return off + latin1Write.call(buf, s, off, n);
+  for (let i = 0; i < n; i++) buf[off + i] = s.charCodeAt(i);
+  return off + n;
+}
+
+/** Copies src[a, b) to buf at `off`; returns the offset after it. */
+function putBytes(buf: Buffer, off: number, src: Buffer, a: number, b: number): number {
+  if (b - a > SHORT_COPY) return off + src.copy(buf, off, a, b);
+  while (a < b) buf[off++] = src[a++]!;
+  return off;
+}
+
+function decimalDigits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
+/** Writes n (a safe integer >= 0) in decimal at `off`, `digits` long; returns the end. */
+function putDecimal(buf: Buffer, off: number, n: number, digits: number): number {
+  const end = off + digits;
+  let i = end;
+  do {
+    const q = Math.floor(n / 10);
+    buf[--i] = 0x30 + (n - q * 10);
+    n = q;
+  } while (i > off);
+  return end;
+}
+
+const CONTENT_LENGTH = 'content-length: ';
+const CHUNKED_END = 'transfer-encoding: chunked\r\n\r\n';
+
+/** Bytes of the head ending `end` (see END_BLANK), after the lines. */
+function endSize(end: number): number {
+  if (end >= 0) return CONTENT_LENGTH.length + decimalDigits(end) + 4;
+  return end === END_BLANK ? 2 : CHUNKED_END.length;
+}
+
+function putEnd(buf: Buffer, off: number, end: number): number {
+  if (end >= 0) {
+    off = putText(buf, off, CONTENT_LENGTH);
+    off = putDecimal(buf, off, end, decimalDigits(end));
+    buf[off] = CR;
+    buf[off + 1] = LF;
+    off += 2;
+  } else if (end === END_CHUNKED) return putText(buf, off, CHUNKED_END);
+  buf[off] = CR;
+  buf[off + 1] = LF;
+  return off + 2;
+}
+
+// ---- header lines ---------------------------------------------------------------------------
+
 /** Status lines with the standard reason phrase, built once. */
 const STATUS_LINES: string[] = [];
 for (const code in STATUS_CODES) STATUS_LINES[Number(code)] = `HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\n`;
 
 /** What header writing found, for the framing decision. One per encoder, reset per head. */
 class HeadFacts {
-  contentLength: string | undefined = undefined; // value of a content-length field seen
+  hasLength = false; // a content-length field was seen
   expectContinue = false;
 }
 
@@ -106,6 +184,11 @@ function isHopByHop(name: string, keepUpgrade: boolean): boolean {
       return isName(name, 'transfer-encoding');
   }
   return false;
+}
+
+/** isHopByHop for a wire line's Field code. */
+function isHopByHopCode(code: number, keepUpgrade: boolean): boolean {
+  return code !== Field.Other && code !== Field.Expect && (code !== Field.Upgrade || !keepUpgrade);
 }
 
 /** Options named in Connection (RFC 9110 §7.6.1) other than the ones we handle ourselves. */
@@ -155,13 +238,68 @@ function headerValue(headers: Headers, name: string): string | undefined {
   return undefined;
 }
 
+/** ASCII lowercase of a byte (what String#toLowerCase does to these compares). */
+function lower(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+}
+
+/** buf[a, b) is `lit` (lowercase) ignoring ASCII case. */
+function bytesAre(buf: Buffer, a: number, b: number, lit: string): boolean {
+  const n = lit.length;
+  if (b - a !== n) return false;
+  for (let i = 0; i < n; i++) if (lower(buf[a + i]!) !== lit.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * Can the wire head's lines be copied with only the flagged ones skipped? Not when a
+ * Connection line names other fields to drop (connectionOptions non-null): those are found
+ * by name over every line, the string way.
+ */
+function wireCopyable(w: Wire): boolean {
+  return (w.flags & Conn.Other) === 0;
+}
+
+/**
+ * Queues the header lines of wire head `w` from byte `from` (the start line's or the first
+ * field line's start) into the framer: contiguous ranges, skipping the hop-by-hop lines and
+ * re-writing the non-canonical ones as "name: value". Records into `facts`. The same lines
+ * and bytes as headerLines() over rawHeaders(), without a string per line.
+ */
+function wireLines(f: Framer, w: Wire, from: number, facts: HeadFacts, keepUpgrade: boolean, keepLength: boolean): void {
+  const spec = w.spec;
+  const b = w.buf;
+  let at = from;
+  if (spec !== null) {
+    for (let i = 0; i < spec.length; i += SPEC) {
+      const flags = spec[i]!;
+      const code = flags & Field.Name;
+      if (isHopByHopCode(code, keepUpgrade)) {
+        if (code !== Field.ContentLength || !keepLength) {
+          if (code === Field.ContentLength) facts.hasLength = true;
+          f.copy(at, spec[i + 1]!, SEP_NONE);
+          at = spec[i + 5]!;
+          continue;
+        }
+        facts.hasLength = true;
+      } else if (code === Field.Expect && bytesAre(b, spec[i + 3]!, spec[i + 4]!, '100-continue')) facts.expectContinue = true;
+      if ((flags & Field.NonCanonical) !== 0) {
+        f.copy(at, spec[i + 2]!, SEP_COLON);
+        f.copy(spec[i + 3]!, spec[i + 4]!, SEP_CRLF);
+        at = spec[i + 5]!;
+      }
+    }
+  }
+  f.copy(at, w.end, SEP_NONE);
+}
+
 /**
  * Appends the end-to-end header lines of `head` to `s`. Records into `facts`.
  * `isUpgrade` keeps the Upgrade field. `keepLength` keeps content-length (HEAD responses).
  *
- * Raw lines straight from our decoder (tagged VALIDATED) were checked byte by byte on the way
- * in and are not scanned again; everything else (a script's object, a hand-built raw array)
- * is validated here, name by name and value by value.
+ * Raw lines read from a decoded head's bytes (`validated`) were checked byte by byte on the
+ * way in and are not scanned again; everything else (a script's object, a hand-built raw
+ * array) is validated here, name by name and value by value.
  */
 function headerLines(
   s: string,
@@ -169,14 +307,14 @@ function headerLines(
   facts: HeadFacts,
   isUpgrade: boolean,
   keepLength: boolean,
+  validated: boolean,
 ): string {
-  const raw = head instanceof HeadBase ? (head.rawHeaders() as ValidatedRaw | null) : null;
+  const raw = head instanceof HeadBase ? head.rawHeaders() : null;
   if (raw !== null) {
-    const mask = raw[VALIDATED];
     let dropped: string[] | null = null;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
-      if (mask === undefined) {
+      if (!validated) {
         checkName(name);
         checkValue(raw[i + 1]!);
       }
@@ -188,16 +326,12 @@ function headerLines(
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       const value = raw[i + 1]!;
-      const h = i >> 1;
-      // Lines the decoder did not flag need no look at their name (see VALIDATED).
-      if (mask === undefined || h >= MASK_LINES || (mask & (1 << h)) !== 0) {
-        if (isHopByHop(name, isUpgrade)) {
-          if (name.length !== 14) continue;
-          facts.contentLength = value;
-          if (!keepLength) continue;
-        }
-        if (name.length === 6 && isName(name, 'expect') && value.toLowerCase() === '100-continue') facts.expectContinue = true;
+      if (isHopByHop(name, isUpgrade)) {
+        if (name.length !== 14) continue;
+        facts.hasLength = true;
+        if (!keepLength) continue;
       }
+      if (name.length === 6 && isName(name, 'expect') && value.toLowerCase() === '100-continue') facts.expectContinue = true;
       if (dropped !== null && dropped.includes(name.toLowerCase())) continue;
       s += name + ': ' + value + '\r\n';
     }
@@ -214,7 +348,7 @@ function headerLines(
     if (isHopByHop(name, isUpgrade)) {
       if (name.length !== 14) continue;
       checkValue(v);
-      facts.contentLength = v;
+      facts.hasLength = true;
       if (!keepLength) continue;
     }
     if (dropped !== null && dropped.includes(name.toLowerCase())) continue;
@@ -235,13 +369,30 @@ function headerLines(
 
 // ---- body framing ----------------------------------------------------------------------------
 
-/** Body framing and batching, shared by both encoders. */
+/**
+ * Body framing and batching, shared by both encoders.
+ *
+ * The head waiting to be written is kept as parts, not text: `#text` (the start line or the
+ * whole head as a string), byte ranges of a decoded head's buffer (`#src`, triples in
+ * `#ranges`: from, to, SEP_*), then `#extra` (lines the encoder adds), then how it ends
+ * (END_* or a content-length). #build writes all of it into one Buffer with room for body
+ * bytes after it.
+ */
 class Framer {
   readonly #out: (buf: Buffer) => void;
   readonly #bufferSize: number;
   #mode: Mode = Mode.Idle;
-  /** Head text not yet written (with its trailing CRLF unless the framing is still open). */
-  #head: string | null = null;
+  /** A head is waiting: Length mode holds it for the first body chunk, Buffer mode to the end. */
+  #pending = false;
+  #text = '';
+  #src: Buffer | null = null;
+  #ranges: number[] = [];
+  #nRanges = 0;
+  #extra = '';
+  /** Bytes of #text, the ranges and #extra. */
+  #headBytes = 0;
+  /** Length mode: how the pending head ends. */
+  #end = END_BLANK;
   #length = 0; // Length: declared; others: bytes seen
   #sent = 0;
   #chunks: Buffer[] = [];
@@ -261,52 +412,79 @@ class Framer {
    */
   next(): void {
     const m = this.#mode;
-    if (m === Mode.Buffer || m === Mode.Chunked || (m === Mode.Length && (this.#head !== null || this.#sent !== this.#length))) {
+    if (m === Mode.Buffer || m === Mode.Chunked || (m === Mode.Length && (this.#pending || this.#sent !== this.#length))) {
       throw new ProtocolError('start() before end() of the previous message');
     }
     this.#mode = Mode.Idle;
   }
 
-  /** A complete head (ending in CRLFCRLF), no body to follow. */
-  noBody(head: string): void {
+  /** Starts a head: `text` first, then ranges of `src` (see copy). */
+  begin(text: string, src: Buffer | null): void {
+    this.#text = text;
+    this.#src = src;
+    this.#nRanges = 0;
+    this.#extra = '';
+    this.#headBytes = text.length;
+  }
+
+  /** Appends src[a, b) and the separator `sep` to the head. */
+  copy(a: number, b: number, sep: number): void {
+    if (a === b && sep === SEP_NONE) return;
+    const r = this.#ranges;
+    const i = this.#nRanges;
+    r[i] = a;
+    r[i + 1] = b;
+    r[i + 2] = sep;
+    this.#nRanges = i + 3;
+    this.#headBytes += b - a + (sep === SEP_NONE ? 0 : 2);
+  }
+
+  /** Lines the encoder adds after the received ones (connection: ...). */
+  addLines(s: string): void {
+    this.#extra = s;
+    this.#headBytes += s.length;
+  }
+
+  /** A complete head, no body to follow. */
+  noBody(): void {
     this.#mode = Mode.NoBody;
-    this.#out(latin1(head));
+    this.#out(this.#build(END_BLANK, 0));
   }
 
-  tunnel(head: string): void {
+  tunnel(): void {
     this.#mode = Mode.Tunnel;
-    this.#out(latin1(head));
+    this.#out(this.#build(END_BLANK, 0));
   }
 
-  /** `head` lacks the framing line; `flushNow` writes the head before any body (100-continue). */
-  length(head: string, length: number, flushNow: boolean): void {
+  /** The head gets content-length; `flushNow` writes it before any body (100-continue). */
+  length(length: number, flushNow: boolean): void {
     this.#mode = Mode.Length;
     this.#length = length;
     this.#sent = 0;
-    const full = head + 'content-length: ' + length + '\r\n\r\n';
-    if (length === 0 || flushNow) this.#out(latin1(full));
-    else this.#head = full; // wait for the first body chunk: one write for both
+    this.#end = length;
+    if (length === 0 || flushNow) this.#out(this.#build(length, 0));
+    else this.#pending = true; // wait for the first body chunk: one write for both
   }
 
-  /** Length-less message with content-length omitted when nothing arrives (`omitZero`). */
   /**
+   * Length-less message with content-length omitted when nothing arrives (`omitZero`).
    * `closeDelimited`: if the body outgrows the buffer, end it by closing the connection
    * instead of chunking (RFC 9112 §6.3 ¶8) - the one framing an HTTP/1.0 client can read.
    */
-  buffer(head: string, omitZero: boolean, closeDelimited = false): void {
+  buffer(omitZero: boolean, closeDelimited = false): void {
     this.#closeDelimited = closeDelimited;
     this.#mode = Mode.Buffer;
-    this.#head = head;
+    this.#pending = true;
     this.#buffered = 0;
     this.#omitZeroLength = omitZero;
   }
 
   /** A head with no framing decided (content-length of 0 omitted), flushed now. */
-  bare(head: string): void {
+  bare(): void {
     this.#mode = Mode.Length;
     this.#length = 0;
     this.#sent = 0;
-    this.#out(latin1(head + '\r\n'));
+    this.#out(this.#build(END_BLANK, 0));
   }
 
   body(chunk: Buffer): void {
@@ -316,10 +494,16 @@ class Framer {
       case Mode.Length: {
         this.#sent += n;
         if (this.#sent > this.#length) throw new ProtocolError('body longer than content-length', `${this.#sent} > ${this.#length}`);
-        const head = this.#head;
-        if (head !== null) {
-          this.#head = null;
-          this.#writeWith(head, chunk, n <= this.#bufferSize);
+        if (this.#pending) {
+          this.#pending = false;
+          if (n <= this.#bufferSize) {
+            const buf = this.#build(this.#end, n);
+            putBytes(buf, buf.length - n, chunk, 0, n);
+            this.#out(buf);
+          } else {
+            this.#out(this.#build(this.#end, 0));
+            this.#out(chunk);
+          }
         } else this.#out(chunk);
         return;
       }
@@ -347,9 +531,10 @@ class Framer {
     this.#mode = Mode.Idle;
     switch (mode) {
       case Mode.Length: {
-        const head = this.#head;
-        this.#head = null;
-        if (head !== null) this.#out(latin1(head));
+        if (this.#pending) {
+          this.#pending = false;
+          this.#out(this.#build(this.#end, 0));
+        }
         if (this.#sent !== this.#length) throw new ProtocolError('body shorter than content-length', `${this.#sent} < ${this.#length}`);
         return;
       }
@@ -363,20 +548,10 @@ class Framer {
           return;
         }
         // The whole body is here: send it with its exact length, head and body in one Buffer.
-        const head = this.#head!;
-        this.#head = null;
+        this.#pending = false;
         const size = this.#buffered;
-        const text = size === 0 && this.#omitZeroLength ? head + '\r\n' : head + 'content-length: ' + size + '\r\n\r\n';
-        const chunks = this.#chunks;
-        this.#chunks = [];
-        const hl = text.length;
-        const buf = Buffer.allocUnsafe(hl + size);
-        latin1Write.call(buf, text, 0, hl);
-        let off = hl;
-        for (const c of chunks) {
-          c.copy(buf, off);
-          off += c.length;
-        }
+        const buf = this.#build(size === 0 && this.#omitZeroLength ? END_BLANK : size, size);
+        this.#putChunks(buf, buf.length - size);
         this.#out(buf);
         return;
       }
@@ -390,41 +565,66 @@ class Framer {
     }
   }
 
-  /** Switches a buffering message to chunked: head and what was buffered, in one Buffer. */
-  #toChunked(): void {
+  /** One Buffer: the head ending `end`, then `room` bytes the caller fills. */
+  #build(end: number, room: number): Buffer {
+    const buf = Buffer.allocUnsafe(this.#headBytes + endSize(end) + room);
+    let off = putText(buf, 0, this.#text);
+    const src = this.#src;
+    if (src !== null) {
+      const r = this.#ranges;
+      const n = this.#nRanges;
+      for (let i = 0; i < n; i += 3) {
+        off = putBytes(buf, off, src, r[i]!, r[i + 1]!);
+        const sep = r[i + 2]!;
+        if (sep !== SEP_NONE) {
+          buf[off] = sep === SEP_COLON ? 0x3a : CR;
+          buf[off + 1] = sep === SEP_COLON ? SP : LF;
+          off += 2;
+        }
+      }
+      this.#src = null; // the decoded head's bytes are not kept past the write
+    }
+    off = putText(buf, off, this.#extra);
+    putEnd(buf, off, end);
+    this.#text = '';
+    return buf;
+  }
+
+  /** Copies the buffered chunks to buf at `off` and forgets them. */
+  #putChunks(buf: Buffer, off: number): number {
     const chunks = this.#chunks;
     this.#chunks = [];
-    const size = this.#buffered;
-    if (this.#closeDelimited) {
-      const head = this.#head! + '\r\n';
-      this.#head = null;
-      this.#mode = Mode.UntilClose;
-      const buf = Buffer.allocUnsafe(head.length + size);
-      let off = latin1Write.call(buf, head, 0, head.length);
-      for (const c of chunks) {
-        c.copy(buf, off);
-        off += c.length;
-      }
-      this.#out(buf);
-      return;
-    }
-    const head = this.#head! + 'transfer-encoding: chunked\r\n\r\n';
-    this.#head = null;
-    this.#mode = Mode.Chunked;
-    if (size === 0) {
-      this.#out(latin1(head)); // nothing buffered: no zero-size chunk, that would end the body
-      return;
-    }
-    // Head, size line, buffered data and CRLF in one Buffer: the buffered data is small.
-    const text = head + size.toString(16) + '\r\n';
-    const buf = Buffer.allocUnsafe(text.length + size + 2);
-    let off = latin1Write.call(buf, text, 0, text.length);
     for (const c of chunks) {
       c.copy(buf, off);
       off += c.length;
     }
-    buf[off] = 0x0d;
-    buf[off + 1] = 0x0a;
+    return off;
+  }
+
+  /** Switches a buffering message to chunked: head and what was buffered, in one Buffer. */
+  #toChunked(): void {
+    const size = this.#buffered;
+    this.#pending = false;
+    if (this.#closeDelimited) {
+      this.#mode = Mode.UntilClose;
+      const buf = this.#build(END_BLANK, size);
+      this.#putChunks(buf, buf.length - size);
+      this.#out(buf);
+      return;
+    }
+    this.#mode = Mode.Chunked;
+    if (size === 0) {
+      this.#chunks = [];
+      this.#out(this.#build(END_CHUNKED, 0)); // nothing buffered: no zero-size chunk, that would end the body
+      return;
+    }
+    // Head, size line, buffered data and CRLF in one Buffer: the buffered data is small.
+    const line = size.toString(16) + '\r\n';
+    const buf = this.#build(END_CHUNKED, line.length + size + 2);
+    let off = putText(buf, buf.length - size - 2 - line.length, line);
+    off = this.#putChunks(buf, off);
+    buf[off] = CR;
+    buf[off + 1] = LF;
     this.#out(buf);
   }
 
@@ -434,29 +634,16 @@ class Framer {
     const line = n.toString(16) + '\r\n';
     if (n <= SMALL_CHUNK) {
       const buf = Buffer.allocUnsafe(line.length + n + 2);
-      const off = latin1Write.call(buf, line, 0, line.length);
+      const off = putText(buf, 0, line);
       chunk.copy(buf, off);
-      buf[off + n] = 0x0d;
-      buf[off + n + 1] = 0x0a;
+      buf[off + n] = CR;
+      buf[off + n + 1] = LF;
       this.#out(buf);
     } else {
       this.#out(latin1(line));
       this.#out(chunk);
       this.#out(CRLF);
     }
-  }
-
-  #writeWith(head: string, chunk: Buffer, batch: boolean): void {
-    if (!batch) {
-      this.#out(latin1(head));
-      this.#out(chunk);
-      return;
-    }
-    const hl = head.length;
-    const buf = Buffer.allocUnsafe(hl + chunk.length);
-    latin1Write.call(buf, head, 0, hl);
-    chunk.copy(buf, hl);
-    this.#out(buf);
   }
 }
 
@@ -490,23 +677,39 @@ class Http1RequestEncoder implements RequestEncoder {
   }
 
   start(head: RequestHead | RequestHeadInit, length: number): void {
-    this.#framer.next();
+    const f = this.#framer;
+    f.next();
     const method = head.method || 'GET';
     const path = head.path || '/';
-    checkTable(method, TOKEN, 'method');
-    checkTable(path, TARGET, 'request-target'); // no SP, CR, LF, NUL: the line must not split
     const facts = this.#facts;
-    facts.contentLength = undefined;
+    facts.hasLength = false;
     facts.expectContinue = false;
-    const upgrade = headerOf(head, 'upgrade');
-    const isUpgrade = upgrade !== undefined && listHas(headerOf(head, 'connection'), 'upgrade');
-    let s = headerLines(method + ' ' + path + ' HTTP/1.1\r\n', head, facts, isUpgrade, false);
-    if (isUpgrade) s += 'connection: upgrade\r\n';
-    const omitZero = NO_BODY_METHODS.has(method) && facts.contentLength === undefined;
-    const f = this.#framer;
-    if (length > 0 || (length === 0 && !omitZero)) f.length(s, length, facts.expectContinue);
-    else if (length === 0) f.bare(s);
-    else f.buffer(s, omitZero);
+    const w = wireOf(head);
+    let isUpgrade: boolean;
+    if (w !== null && wireCopyable(w)) {
+      // A decoded head no script touched: its own bytes, the start line too when unchanged.
+      isUpgrade = (w.flags & (Conn.UpgradeField | Conn.Upgrade)) === (Conn.UpgradeField | Conn.Upgrade);
+      if (method === w.method && path === w.path && w.sameLine) {
+        f.begin('', w.buf);
+        wireLines(f, w, w.start, facts, isUpgrade, false);
+      } else {
+        checkTable(method, TOKEN, 'method');
+        checkTable(path, TARGET, 'request-target');
+        f.begin(method + ' ' + path + ' HTTP/1.1\r\n', w.buf);
+        wireLines(f, w, w.fields, facts, isUpgrade, false);
+      }
+    } else {
+      checkTable(method, TOKEN, 'method');
+      checkTable(path, TARGET, 'request-target'); // no SP, CR, LF, NUL: the line must not split
+      const upgrade = headerOf(head, 'upgrade');
+      isUpgrade = upgrade !== undefined && listHas(headerOf(head, 'connection'), 'upgrade');
+      f.begin(headerLines(method + ' ' + path + ' HTTP/1.1\r\n', head, facts, isUpgrade, false, w !== null), null);
+    }
+    if (isUpgrade) f.addLines('connection: upgrade\r\n');
+    const omitZero = NO_BODY_METHODS.has(method) && !facts.hasLength;
+    if (length > 0 || (length === 0 && !omitZero)) f.length(length, facts.expectContinue);
+    else if (length === 0) f.bare();
+    else f.buffer(omitZero);
   }
 
   body(chunk: Buffer): void {
@@ -527,34 +730,36 @@ class Http1ResponseEncoder implements ResponseEncoder {
   }
 
   start(head: ResponseHead | ResponseHeadInit, length: number, requestMethod: string, keepAlive: boolean): void {
-    this.#framer.next();
+    const f = this.#framer;
+    f.next();
     const status = head.status ?? 200;
     if (!Number.isInteger(status) || status < 100 || status > 999) throw new ProtocolError('invalid status', String(status));
     const text = head.statusText;
-    let line: string | undefined;
-    if (!text || text === STATUS_CODES[status]) line = STATUS_LINES[status];
-    if (line === undefined) {
-      const reason = text || STATUS_CODES[status] || '';
-      if (reason) checkValue(reason); // reason-phrase: field-vchar / SP / HTAB (RFC 9112 §4)
-      line = 'HTTP/1.1 ' + status + ' ' + reason + '\r\n';
-    }
     const facts = this.#facts;
-    facts.contentLength = undefined;
+    facts.hasLength = false;
     facts.expectContinue = false;
     const isHead = requestMethod === 'HEAD';
     const tunnel = status === 101 || (requestMethod === 'CONNECT' && status >= 200 && status < 300);
     const noBody = isHead || (status < 200 && status !== 101) || status === 204 || status === 304;
     // A HEAD response keeps its own content-length: it describes the GET it stands for
     // (RFC 9110 §9.3.2). Everything else is framed by us.
-    let s = headerLines(line, head, facts, status === 101, isHead);
-    if (status === 101) s += 'connection: upgrade\r\n';
-    else if (!keepAlive && status >= 200) s += 'connection: close\r\n';
-    const f = this.#framer;
+    const w = wireOf(head);
+    if (w !== null && wireCopyable(w)) {
+      if (status === w.status && text === w.statusText && w.sameLine) {
+        f.begin('', w.buf);
+        wireLines(f, w, w.start, facts, status === 101, isHead);
+      } else {
+        f.begin(statusLine(status, text), w.buf);
+        wireLines(f, w, w.fields, facts, status === 101, isHead);
+      }
+    } else f.begin(headerLines(statusLine(status, text), head, facts, status === 101, isHead, w !== null), null);
+    if (status === 101) f.addLines('connection: upgrade\r\n');
+    else if (!keepAlive && status >= 200) f.addLines('connection: close\r\n');
     // RFC 9112 §6.3: the order in which a recipient determines the length, mirrored.
-    if (tunnel) f.tunnel(s + '\r\n');
-    else if (noBody) f.noBody(s + '\r\n');
-    else if (length >= 0) f.length(s, length, false);
-    else f.buffer(s, false, !keepAlive);
+    if (tunnel) f.tunnel();
+    else if (noBody) f.noBody();
+    else if (length >= 0) f.length(length, false);
+    else f.buffer(false, !keepAlive);
   }
 
   body(chunk: Buffer): void {
@@ -564,6 +769,18 @@ class Http1ResponseEncoder implements ResponseEncoder {
   end(trailers: Record<string, string> | null): void {
     this.#framer.end(trailers);
   }
+}
+
+/** The status line for `status` and reason `text` (standard phrase when none is given). */
+function statusLine(status: number, text: string | undefined): string {
+  let line: string | undefined;
+  if (!text || text === STATUS_CODES[status]) line = STATUS_LINES[status];
+  if (line === undefined) {
+    const reason = text || STATUS_CODES[status] || '';
+    if (reason) checkValue(reason); // reason-phrase: field-vchar / SP / HTAB (RFC 9112 §4)
+    line = 'HTTP/1.1 ' + status + ' ' + reason + '\r\n';
+  }
+  return line;
 }
 
 function headerOf(head: { headers?: Headers } | HeadBase, name: string): string | undefined {

@@ -1,12 +1,15 @@
 // HTTP message heads.
 //
-// Heads produced by the decoder keep the header lines exactly as received, in a flat
-// [name, value, name, value, ...] array, and build the lowercase `headers` object only when a
-// script first reads it. A proxy that never looks at headers re-encodes from the raw lines,
-// so the common path parses each header once and allocates no object for it.
+// A head produced by the decoder keeps the bytes it was decoded from (a view of the input
+// chunk: the decoder's callers hand over chunks they never reuse) plus the few line offsets
+// the proxy path needs (Wire). No string is made for a header line until a script asks:
+// `header(name)` reads one from the bytes, `rawHeaders()` makes the [name, value, ...] array,
+// `headers` builds the lowercase object. A proxy that never looks re-encodes from the bytes.
 //
 // Scripts may also use plain objects as heads (`{ status: 404, headers: {...} }`): encoders
 // accept anything shaped like RequestHeadInit / ResponseHeadInit.
+
+import { COLON, CR, HTAB, SP } from './chars.ts';
 
 export type Headers = Record<string, string>;
 
@@ -30,6 +33,235 @@ export interface ResponseHeadInit {
  */
 export const SET_COOKIE_SEPARATOR = '\n';
 
+/**
+ * Names the codec must look at: hop-by-hop and framing fields (RFC 9110 §7.6.1) and Expect.
+ * Codec-private. The decoder records a line (Wire.spec) when its name is one of these or
+ * when it is not written canonically ("Name: value", one SP, no trailing OWS).
+ */
+export const Field = {
+  Other: 0,
+  Te: 1,
+  Trailer: 2,
+  Upgrade: 3,
+  Connection: 4,
+  KeepAlive: 5,
+  ContentLength: 6,
+  ProxyConnection: 7,
+  TransferEncoding: 8,
+  Expect: 9,
+  /** Flag on top of the name code: re-written as "name: value" by the encoder. */
+  NonCanonical: 0x10,
+  /** Mask of the name code. */
+  Name: 0x0f,
+} as const;
+
+/** Ints per Wire.spec entry: code, line start, name end (the colon), value start, value end, line end. */
+export const SPEC = 6;
+
+/**
+ * Wire.flags: what the Connection and Upgrade lines say (RFC 9110 §7.6.1, §7.8, RFC 9112
+ * §9.3), summed up by the decoder so that nobody reads them again per message. Connection
+ * elements are compared with OWS (SP / HTAB) trimmed and ASCII case ignored, as listHas().
+ */
+export const Conn = {
+  /** A Connection line is present. */
+  Present: 1,
+  Close: 2,
+  KeepAlive: 4,
+  Upgrade: 8,
+  /** An element other than close, keep-alive or upgrade: a field name to drop. */
+  Other: 16,
+  /** An Upgrade line is present. */
+  UpgradeField: 32,
+} as const;
+
+/**
+ * The bytes of a decoded head, all validated by the decoder: buf[start, fields) is the start
+ * line with its CRLF, buf[fields, end) the field lines each with its CRLF (end is the final
+ * empty line's CR). Codec-private.
+ */
+export class Wire {
+  readonly buf: Buffer;
+  readonly start: number;
+  readonly fields: number;
+  readonly end: number;
+  /** SPEC ints per line the encoder must look at (see Field), in line order; null: none. */
+  readonly spec: number[] | null;
+  /** Conn flags. */
+  readonly flags: number;
+  /**
+   * The start line as decoded (method and path, or status and reason), and whether its bytes
+   * are exactly what the encoder would write for them (HTTP/1.1, a reason phrase present).
+   */
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly statusText: string;
+  readonly sameLine: boolean;
+
+  constructor(
+    buf: Buffer,
+    start: number,
+    fields: number,
+    end: number,
+    spec: number[] | null,
+    flags: number,
+    method: string,
+    path: string,
+    status: number,
+    statusText: string,
+    sameLine: boolean,
+  ) {
+    this.buf = buf;
+    this.start = start;
+    this.fields = fields;
+    this.end = end;
+    this.spec = spec;
+    this.flags = flags;
+    this.method = method;
+    this.path = path;
+    this.status = status;
+    this.statusText = statusText;
+    this.sameLine = sameLine;
+  }
+}
+
+/**
+ * Buffer#latin1Slice is what toString('latin1') ends in, minus the encoding dispatch. It is
+ * not in @types/node, hence the cast; toString is the fallback should it ever go away.
+ * latin1: one byte is one char, so obs-text survives a decode/encode round trip.
+ */
+export const latin1Slice: (this: Buffer, start: number, end: number) => string =
+  (Buffer.prototype as unknown as { latin1Slice?: (this: Buffer, start: number, end: number) => string }).latin1Slice ??
+  function (this: Buffer, start: number, end: number): string {
+    return this.toString('latin1', start, end);
+  };
+
+/** The field code of a lowercase name (Field.Other when it is none of them). */
+export function fieldCode(name: string): number {
+  switch (name.length) {
+    case 2:
+      return name === 'te' ? Field.Te : Field.Other;
+    case 6:
+      return name === 'expect' ? Field.Expect : Field.Other;
+    case 7:
+      return name === 'upgrade' ? Field.Upgrade : name === 'trailer' ? Field.Trailer : Field.Other;
+    case 10:
+      return name === 'connection' ? Field.Connection : name === 'keep-alive' ? Field.KeepAlive : Field.Other;
+    case 14:
+      return name === 'content-length' ? Field.ContentLength : Field.Other;
+    case 16:
+      return name === 'proxy-connection' ? Field.ProxyConnection : Field.Other;
+    case 17:
+      return name === 'transfer-encoding' ? Field.TransferEncoding : Field.Other;
+  }
+  return Field.Other;
+}
+
+/** ASCII lowercase of a byte (A-Z only: what String#toLowerCase does to a token). */
+function lower(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+}
+
+/**
+ * The [name, value, ...] strings of a wire head, as the decoder used to build them: one
+ * native call turns the field lines into text, then slices of it (cheap in V8) are taken.
+ */
+function rawOf(w: Wire): string[] {
+  const b = w.buf;
+  const base = w.fields;
+  const end = w.end;
+  const raw: string[] = [];
+  if (end === base) return raw;
+  const text = latin1Slice.call(b, base, end);
+  let p = base;
+  while (p < end) {
+    let q = p;
+    while (b[q] !== COLON) q++;
+    let v = q + 1;
+    while (b[v] === SP || b[v] === HTAB) v++;
+    let k = v;
+    while (b[k] !== CR) k++;
+    let last = k;
+    while (last > v && (b[last - 1] === SP || b[last - 1] === HTAB)) last--;
+    raw.push(text.slice(p - base, q - base), text.slice(v - base, last - base));
+    p = k + 2;
+  }
+  return raw;
+}
+
+/** header(name) on a wire head: framing names from the spec lines, others by a scan. */
+function wireHeader(w: Wire, name: string): string | undefined {
+  const code = fieldCode(name);
+  const b = w.buf;
+  let found: string | undefined;
+  if (code !== Field.Other) {
+    const spec = w.spec;
+    if (spec === null) return undefined;
+    for (let i = 0; i < spec.length; i += SPEC) {
+      if ((spec[i]! & Field.Name) !== code) continue;
+      const v = latin1Slice.call(b, spec[i + 3]!, spec[i + 4]!);
+      found = found === undefined ? v : found + ', ' + v;
+    }
+    return found;
+  }
+  const n = name.length;
+  const end = w.end;
+  let p = w.fields;
+  while (p < end) {
+    let q = p;
+    while (b[q] !== COLON) q++;
+    let k = q + 1;
+    while (b[k] !== CR) k++;
+    if (q - p === n) {
+      let i = 0;
+      while (i < n && lower(b[p + i]!) === name.charCodeAt(i)) i++;
+      if (i === n) {
+        let v = q + 1;
+        while (b[v] === SP || b[v] === HTAB) v++;
+        let last = k;
+        while (last > v && (b[last - 1] === SP || b[last - 1] === HTAB)) last--;
+        const value = latin1Slice.call(b, v, last);
+        found = found === undefined ? value : found + ', ' + value;
+      }
+    }
+    p = k + 2;
+  }
+  return found;
+}
+
+/** buf[a, b) is `lit` (lowercase letters and '-'), ASCII case ignored. */
+function isToken(buf: Buffer, a: number, b: number, lit: string): boolean {
+  const n = lit.length;
+  if (b - a !== n) return false;
+  for (let i = 0; i < n; i++) if (lower(buf[a + i]!) !== lit.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * The Conn flags of one Connection value buf[from, end): its comma-separated elements
+ * (RFC 9110 §5.6.1), OWS trimmed, empty ones ignored.
+ */
+export function connectionFlags(buf: Buffer, from: number, end: number): number {
+  let flags: number = Conn.Present;
+  while (from <= end) {
+    let to = from;
+    while (to < end && buf[to] !== 0x2c) to++;
+    let a = from;
+    let b = to;
+    while (a < b && (buf[a] === SP || buf[a] === HTAB)) a++;
+    while (b > a && (buf[b - 1] === SP || buf[b - 1] === HTAB)) b--;
+    if (b > a) {
+      if (isToken(buf, a, b, 'close')) flags |= Conn.Close;
+      else if (isToken(buf, a, b, 'keep-alive')) flags |= Conn.KeepAlive;
+      else if (isToken(buf, a, b, 'upgrade')) flags |= Conn.Upgrade;
+      else flags |= Conn.Other;
+    }
+    from = to + 1;
+  }
+  return flags;
+}
+
 function materialise(raw: readonly string[]): Headers {
   const h: Headers = {};
   for (let i = 0; i < raw.length; i += 2) {
@@ -44,10 +276,23 @@ function materialise(raw: readonly string[]): Headers {
   return h;
 }
 
+/** The wire of an untouched decoded head, else null. Codec-private (set in HeadBase). */
+let wireOfHead: (head: HeadBase) => Wire | null;
+/** Gives a freshly decoded head its wire. Codec-private. */
+let attachWire: (head: HeadBase, wire: Wire) => void;
+
 abstract class HeadBase {
   protocol: string;
   #raw: string[] | null;
   #headers: Headers | null;
+  #wire: Wire | null = null;
+
+  static {
+    wireOfHead = (head) => head.#wire;
+    attachWire = (head, wire) => {
+      head.#wire = wire;
+    };
+  }
 
   constructor(protocol: string, raw: string[] | null, headers: Headers | null) {
     this.protocol = protocol;
@@ -58,9 +303,12 @@ abstract class HeadBase {
   get headers(): Headers {
     let h = this.#headers;
     if (h === null) {
-      h = this.#raw ? materialise(this.#raw) : {};
+      const raw = this.rawHeaders();
+      h = raw ? materialise(raw) : {};
       this.#headers = h;
-      this.#raw = null; // from now on the object is the truth: scripts may mutate it
+      // From now on the object is the truth: scripts may mutate it.
+      this.#raw = null;
+      this.#wire = null;
     }
     return h;
   }
@@ -68,16 +316,20 @@ abstract class HeadBase {
   set headers(h: Headers) {
     this.#headers = h;
     this.#raw = null;
+    this.#wire = null;
   }
 
   /** The header lines as received, or null once a script has touched `headers`. */
   rawHeaders(): readonly string[] | null {
-    return this.#raw;
+    let raw = this.#raw;
+    if (raw === null && this.#wire !== null) this.#raw = raw = rawOf(this.#wire);
+    return raw;
   }
 
   /** Reads one header without materialising the object (case-insensitive). */
   header(name: string): string | undefined {
     if (this.#headers) return this.#headers[name];
+    if (this.#wire !== null) return wireHeader(this.#wire, name);
     const raw = this.#raw;
     if (!raw) return undefined;
     let found: string | undefined;
@@ -127,4 +379,12 @@ export function headerOf(head: { headers?: Headers } | HeadBase, name: string): 
   return head.headers?.[name];
 }
 
-export { HeadBase };
+/**
+ * The wire of a decoded head that no script has touched (headers never read or assigned),
+ * else null. The start line fields are public and mutable: compare them with the wire's.
+ */
+export function wireOf(head: object): Wire | null {
+  return head instanceof HeadBase ? wireOfHead(head) : null;
+}
+
+export { HeadBase, attachWire };

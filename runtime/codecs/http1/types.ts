@@ -39,7 +39,11 @@ export interface DecoderSink<H> {
 }
 
 export interface RequestDecoder {
-  /** Feeds bytes. May call the sink any number of times, synchronously. */
+  /**
+   * Feeds bytes. May call the sink any number of times, synchronously. The decoder keeps
+   * views of `chunk` (body views, and heads keep the bytes they were decoded from): the
+   * caller must not reuse or change it afterwards.
+   */
   write(chunk: Buffer): void;
   /** The peer closed its sending side. A message cut short is reported with onError. */
   end(): void;
@@ -59,6 +63,7 @@ export interface ResponseDecoder {
    * HEAD responses carry no body and a 2xx to CONNECT or a 101 turns into a tunnel.
    */
   expect(method: string): void;
+  /** As RequestDecoder.write: `chunk` is the decoder's from now on, never reused. */
   write(chunk: Buffer): void;
   /** EOF: ends a read-until-close body with onEnd; a cut-short message gives onError. */
   end(): void;
