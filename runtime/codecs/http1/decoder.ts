@@ -22,7 +22,7 @@
 // must not guess at framing another hop may read differently (request smuggling, RFC 9112
 // §11.2), so anything ambiguous is an error rather than a recovery.
 
-import { Conn, Field, RequestHead, ResponseHead, Wire, attachWire, connectionFlags, headerOf, latin1Slice, wireOf, type HeadBase, type Headers } from './head.ts';
+import { Conn, Field, RequestHead, ResponseHead, Wire, attachWire, headerOf, latin1Slice, wireOf, type HeadBase, type Headers } from './head.ts';
 import type { DecoderSink, Http1Limits, RequestDecoder, ResponseDecoder } from './types.ts';
 import { DEFAULT_LIMITS } from './types.ts';
 import { COLON, CR, FIELD_VALUE, HEX, HOST, HTAB, LF, SCHEME, SP, TARGET, TOKEN, CHUNK_EXT, isOws, listHas } from './chars.ts';
@@ -115,6 +115,31 @@ function internMethod(b: Buffer, p: number, n: number): string {
       break;
   }
   return latin1Slice.call(b, p, p + n);
+}
+
+/**
+ * The Conn flags of one Connection value buf[from, end): its comma-separated elements
+ * (RFC 9110 §5.6.1), OWS trimmed, empty ones ignored, ASCII case ignored (as listHas()).
+ */
+function connectionFlags(buf: Buffer, from: number, end: number): number {
+  let flags: number = Conn.Present;
+  for (;;) {
+    let to = from;
+    while (to < end && buf[to] !== 0x2c) to++;
+    let a = from;
+    let b = to;
+    while (a < b && isOws(buf[a]!)) a++;
+    while (b > a && isOws(buf[b - 1]!)) b--;
+    const n = b - a;
+    // eqBytesLower is exact here: a field value holds no CR, the one other byte that
+    // `| 0x20` turns into '-'.
+    if (n === 10 && eqBytesLower(buf, a, 'keep-alive')) flags |= Conn.KeepAlive;
+    else if (n === 5 && eqBytesLower(buf, a, 'close')) flags |= Conn.Close;
+    else if (n === 7 && eqBytesLower(buf, a, 'upgrade')) flags |= Conn.Upgrade;
+    else if (n > 0) flags |= Conn.Other;
+    if (to >= end) return flags;
+    from = to + 1;
+  }
 }
 
 /**

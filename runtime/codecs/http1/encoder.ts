@@ -567,6 +567,18 @@ class Framer {
 
   /** One Buffer: the head ending `end`, then `room` bytes the caller fills. */
   #build(end: number, room: number): Buffer {
+    if (end === END_BLANK && room === 0 && this.#nRanges === 3 && this.#text === '' && this.#extra === '' && this.#ranges[2] === SEP_NONE) {
+      // A decoded head passed on unchanged (start line and every line kept, no framing line
+      // added: a GET without a body, say) is the bytes it came in: a view, nothing copied.
+      // CRLF right after the range can only be the head's empty line (no line starts with CR).
+      const src = this.#src!;
+      const a = this.#ranges[0]!;
+      const b = this.#ranges[1]!;
+      if (src[b] === CR && src[b + 1] === LF) {
+        this.#src = null;
+        return a === 0 && b + 2 === src.length ? src : src.subarray(a, b + 2);
+      }
+    }
     const buf = Buffer.allocUnsafe(this.#headBytes + endSize(end) + room);
     let off = putText(buf, 0, this.#text);
     const src = this.#src;

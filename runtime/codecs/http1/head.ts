@@ -230,38 +230,6 @@ function wireHeader(w: Wire, name: string): string | undefined {
   return found;
 }
 
-/** buf[a, b) is `lit` (lowercase letters and '-'), ASCII case ignored. */
-function isToken(buf: Buffer, a: number, b: number, lit: string): boolean {
-  const n = lit.length;
-  if (b - a !== n) return false;
-  for (let i = 0; i < n; i++) if (lower(buf[a + i]!) !== lit.charCodeAt(i)) return false;
-  return true;
-}
-
-/**
- * The Conn flags of one Connection value buf[from, end): its comma-separated elements
- * (RFC 9110 §5.6.1), OWS trimmed, empty ones ignored.
- */
-export function connectionFlags(buf: Buffer, from: number, end: number): number {
-  let flags: number = Conn.Present;
-  while (from <= end) {
-    let to = from;
-    while (to < end && buf[to] !== 0x2c) to++;
-    let a = from;
-    let b = to;
-    while (a < b && (buf[a] === SP || buf[a] === HTAB)) a++;
-    while (b > a && (buf[b - 1] === SP || buf[b - 1] === HTAB)) b--;
-    if (b > a) {
-      if (isToken(buf, a, b, 'close')) flags |= Conn.Close;
-      else if (isToken(buf, a, b, 'keep-alive')) flags |= Conn.KeepAlive;
-      else if (isToken(buf, a, b, 'upgrade')) flags |= Conn.Upgrade;
-      else flags |= Conn.Other;
-    }
-    from = to + 1;
-  }
-  return flags;
-}
-
 function materialise(raw: readonly string[]): Headers {
   const h: Headers = {};
   for (let i = 0; i < raw.length; i += 2) {

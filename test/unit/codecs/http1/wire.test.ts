@@ -98,6 +98,33 @@ test('heads split across chunks keep their own bytes (the pending buffer is not 
   assert.is(encodeRequest(heads[1]!, 0).text, two);
 });
 
+test('a head passed on unchanged is the bytes it came in: no copy', () => {
+  const input = b('GET /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n');
+  const outs: Buffer[] = [];
+  const enc = createRequestEncoder((x) => outs.push(x));
+  let head: RequestHead | null = null;
+  const dec = createRequestDecoder({ onHead: (h, n) => ((head = h), enc.start(h, n)), onBody() {}, onEnd: (t) => enc.end(t), onError() {}, onTunnel() {} });
+  dec.write(input);
+  assert.is(outs.length, 1);
+  assert.is(outs[0], input);
+  const first = head!;
+  // Pipelined: a view of the input, still no copy.
+  outs.length = 0;
+  const two = b('GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n');
+  dec.write(two);
+  assert.is(outs.length, 2);
+  assert.is(outs[1]!.buffer, two.buffer);
+  assert.is(outs[1]!.byteOffset, two.byteOffset + two.indexOf('GET /b'));
+  assert.is(outs[1]!.toString('latin1'), 'GET /b HTTP/1.1\r\nHost: a\r\n\r\n');
+  // Anything that changes the bytes gets a new Buffer.
+  outs.length = 0;
+  first.path = '/y';
+  enc.start(first, 0);
+  enc.end(null);
+  assert.is(outs[0]!.toString('latin1'), 'GET /y HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n');
+  assert.is.not(outs[0], input);
+});
+
 test('lines not written "Name: value" are re-written so; the others are copied', () => {
   const [h] = decodeRequests([b('GET / HTTP/1.1\r\nHost:a\r\nX-A:1\r\nX-B: \t2 \t\r\nX-C: 3\r\nX-D:\r\nX-E: \r\n\r\n')]);
   const { text } = encodeRequest(h!, 0);
