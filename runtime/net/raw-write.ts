@@ -22,7 +22,6 @@ interface Handle {
   writeBuffer(req: WriteReq, buf: Buffer): number;
 }
 interface WriteReq {
-  handle: Handle;
   oncomplete: (this: WriteReq, status: number) => void;
   async: boolean;
   bytes: number;
@@ -51,6 +50,13 @@ function load(): { WriteWrap: new () => WriteReq; state: Int32Array; kAsync: num
 
 const api = load();
 let inFlight = 0;
+/**
+ * A request object no write has used yet. Node binds a WriteWrap object to its C++ write
+ * request only when the write cannot finish at once (StreamBase::Write tries the write first),
+ * so after a write that finished synchronously the same object is as new and is kept for the
+ * next one: the common case allocates none.
+ */
+let spare: WriteReq | null = null;
 
 /** Whether raw writes are in use at all (for /status and tests). */
 export const rawWritesAvailable = api !== null;
@@ -83,20 +89,26 @@ function onComplete(this: WriteReq, status: number): void {
 export function writeRaw(s: Socket, buf: Buffer, owner: RawWriteOwner): number {
   const a = api!;
   const h = (s as unknown as { _handle: Handle })._handle;
-  const req = new a.WriteWrap();
-  req.handle = h;
-  req.oncomplete = onComplete;
-  req.async = false;
-  req.bytes = 0;
-  req.buffer = null;
-  req.owner = null;
+  let req = spare;
+  spare = null;
+  if (req === null) {
+    req = new a.WriteWrap();
+    req.oncomplete = onComplete;
+    req.async = false;
+    req.bytes = 0;
+    req.buffer = null;
+    req.owner = null;
+  }
   const err = h.writeBuffer(req, buf);
   if (err !== 0) {
     const code = getSystemErrorName(err);
     s.destroy(Object.assign(new Error(`write ${code}`), { code, errno: err, syscall: 'write' }));
     return err;
   }
-  if (a.state[a.kAsync] === 0) return 0;
+  if (a.state[a.kAsync] === 0) {
+    spare = req;
+    return 0;
+  }
   req.async = true;
   req.buffer = buf; // kept alive until libuv is done with it
   req.owner = owner;
