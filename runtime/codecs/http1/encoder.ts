@@ -15,7 +15,7 @@
 
 import { STATUS_CODES } from 'node:http';
 import { ProtocolError } from '../../engine/errors.ts';
-import { Conn, Field, HeadBase, SET_COOKIE_SEPARATOR, SPEC, wireOf, type Headers, type RequestHead, type RequestHeadInit, type ResponseHead, type ResponseHeadInit, type Wire } from './head.ts';
+import { Conn, Field, HeadBase, SET_COOKIE_SEPARATOR, SPEC, materialisedWireOf, wireOf, type Headers, type RequestHead, type RequestHeadInit, type ResponseHead, type ResponseHeadInit, type Wire } from './head.ts';
 import type { EncoderOptions, RequestEncoder, ResponseEncoder } from './types.ts';
 import { CR, FIELD_VALUE, HTAB, LF, SP, TARGET, TOKEN, listHas } from './chars.ts';
 
@@ -261,6 +261,47 @@ function wireCopyable(w: Wire): boolean {
 }
 
 /**
+ * For a decoded head whose `headers` a script read and then only added fields to (a routing
+ * hook's `head.headers['x-route'] = ...`): the wire to copy the received lines from, with the
+ * added lines in `copyPlan.added`. Null when anything received was changed, removed or
+ * reordered, or an added field bears on framing or routing (hop-by-hop, expect, host): those
+ * take headerLines(), which decides them.
+ */
+const copyPlan = { wire: null as Wire | null, added: '' };
+function planCopy(head: object): boolean {
+  const w = wireOf(head);
+  if (w !== null) {
+    copyPlan.wire = w;
+    copyPlan.added = '';
+    return wireCopyable(w);
+  }
+  const m = materialisedWireOf(head);
+  if (m === null || !wireCopyable(m.wire)) return false;
+  const h = (head as HeadBase).headers;
+  const fields = m.fields;
+  let i = 0;
+  let added = '';
+  for (const name in h) {
+    const value = h[name];
+    if (i < fields.length) {
+      if (name !== fields[i] || value !== fields[i + 1]) return false;
+      i += 2;
+      continue;
+    }
+    if (value === undefined || value === null) continue;
+    const v = String(value);
+    if (isHopByHop(name, true) || isName(name, 'expect') || isName(name, 'host') || v.includes(SET_COOKIE_SEPARATOR)) return false;
+    checkName(name);
+    checkValue(v);
+    added += name + ': ' + v + '\r\n';
+  }
+  if (i !== fields.length) return false;
+  copyPlan.wire = m.wire;
+  copyPlan.added = added;
+  return true;
+}
+
+/**
  * Queues the header lines of wire head `w` from byte `from` (the start line's or the first
  * field line's start) into the framer: contiguous ranges, skipping the hop-by-hop lines and
  * re-writing the non-canonical ones as "name: value". Records into `facts`. The same lines
@@ -439,9 +480,9 @@ class Framer {
     this.#headBytes += b - a + (sep === SEP_NONE ? 0 : 2);
   }
 
-  /** Lines the encoder adds after the received ones (connection: ...). */
+  /** Lines the encoder adds after the received ones (fields a script added, connection: ...). */
   addLines(s: string): void {
-    this.#extra = s;
+    this.#extra += s;
     this.#headBytes += s.length;
   }
 
@@ -696,10 +737,11 @@ class Http1RequestEncoder implements RequestEncoder {
     const facts = this.#facts;
     facts.hasLength = false;
     facts.expectContinue = false;
-    const w = wireOf(head);
     let isUpgrade: boolean;
-    if (w !== null && wireCopyable(w)) {
-      // A decoded head no script touched: its own bytes, the start line too when unchanged.
+    if (planCopy(head)) {
+      // A decoded head no script touched (or only added to): its own bytes, the start line
+      // too when unchanged.
+      const w = copyPlan.wire!;
       isUpgrade = (w.flags & (Conn.UpgradeField | Conn.Upgrade)) === (Conn.UpgradeField | Conn.Upgrade);
       if (method === w.method && path === w.path && w.sameLine) {
         f.begin('', w.buf);
@@ -710,12 +752,14 @@ class Http1RequestEncoder implements RequestEncoder {
         f.begin(method + ' ' + path + ' HTTP/1.1\r\n', w.buf);
         wireLines(f, w, w.fields, facts, isUpgrade, false);
       }
+      if (copyPlan.added !== '') f.addLines(copyPlan.added);
+      copyPlan.wire = null;
     } else {
       checkTable(method, TOKEN, 'method');
       checkTable(path, TARGET, 'request-target'); // no SP, CR, LF, NUL: the line must not split
       const upgrade = headerOf(head, 'upgrade');
       isUpgrade = upgrade !== undefined && listHas(headerOf(head, 'connection'), 'upgrade');
-      f.begin(headerLines(method + ' ' + path + ' HTTP/1.1\r\n', head, facts, isUpgrade, false, w !== null), null);
+      f.begin(headerLines(method + ' ' + path + ' HTTP/1.1\r\n', head, facts, isUpgrade, false, wireOf(head) !== null), null);
     }
     if (isUpgrade) f.addLines('connection: upgrade\r\n');
     const omitZero = NO_BODY_METHODS.has(method) && !facts.hasLength;
@@ -755,8 +799,8 @@ class Http1ResponseEncoder implements ResponseEncoder {
     const noBody = isHead || (status < 200 && status !== 101) || status === 204 || status === 304;
     // A HEAD response keeps its own content-length: it describes the GET it stands for
     // (RFC 9110 §9.3.2). Everything else is framed by us.
-    const w = wireOf(head);
-    if (w !== null && wireCopyable(w)) {
+    if (planCopy(head)) {
+      const w = copyPlan.wire!;
       if (status === w.status && text === w.statusText && w.sameLine) {
         f.begin('', w.buf);
         wireLines(f, w, w.start, facts, status === 101, isHead);
@@ -764,7 +808,9 @@ class Http1ResponseEncoder implements ResponseEncoder {
         f.begin(statusLine(status, text), w.buf);
         wireLines(f, w, w.fields, facts, status === 101, isHead);
       }
-    } else f.begin(headerLines(statusLine(status, text), head, facts, status === 101, isHead, w !== null), null);
+      if (copyPlan.added !== '') f.addLines(copyPlan.added);
+      copyPlan.wire = null;
+    } else f.begin(headerLines(statusLine(status, text), head, facts, status === 101, isHead, wireOf(head) !== null), null);
     if (status === 101) f.addLines('connection: upgrade\r\n');
     else if (!keepAlive && status >= 200) f.addLines('connection: close\r\n');
     // RFC 9112 §6.3: the order in which a recipient determines the length, mirrored.

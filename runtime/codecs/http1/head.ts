@@ -245,6 +245,13 @@ function materialise(raw: readonly string[]): Headers {
 
 /** The wire of an untouched decoded head, else null. Codec-private (set in HeadBase). */
 let wireOfHead: (head: HeadBase) => Wire | null;
+/**
+ * The wire a decoded head's `headers` object was materialised from, and that object's fields
+ * as they were then ([name, value, ...] in order), while the object is still the one built
+ * (not replaced). Codec-private: lets the encoder copy the received lines when a script only
+ * added fields.
+ */
+let materialisedFrom: (head: HeadBase) => { wire: Wire; fields: readonly string[] } | null;
 /** Gives a freshly decoded head its wire. Codec-private. */
 let attachWire: (head: HeadBase, wire: Wire) => void;
 
@@ -253,9 +260,11 @@ abstract class HeadBase {
   #raw: string[] | null;
   #headers: Headers | null;
   #wire: Wire | null = null;
+  #base: { wire: Wire; fields: readonly string[] } | null = null;
 
   static {
     wireOfHead = (head) => head.#wire;
+    materialisedFrom = (head) => head.#base;
     attachWire = (head, wire) => {
       head.#wire = wire;
     };
@@ -273,6 +282,11 @@ abstract class HeadBase {
       const raw = this.rawHeaders();
       h = raw ? materialise(raw) : {};
       this.#headers = h;
+      if (this.#wire !== null) {
+        const fields: string[] = [];
+        for (const k in h) fields.push(k, h[k]!);
+        this.#base = { wire: this.#wire, fields };
+      }
       // From now on the object is the truth: scripts may mutate it.
       this.#raw = null;
       this.#wire = null;
@@ -284,6 +298,7 @@ abstract class HeadBase {
     this.#headers = h;
     this.#raw = null;
     this.#wire = null;
+    this.#base = null;
   }
 
   /** The header lines as received, or null once a script has touched `headers`. */
@@ -352,6 +367,11 @@ export function headerOf(head: { headers?: Headers } | HeadBase, name: string): 
  */
 export function wireOf(head: object): Wire | null {
   return head instanceof HeadBase ? wireOfHead(head) : null;
+}
+
+/** See materialisedFrom above; null for anything but a decoded head whose headers were read. */
+export function materialisedWireOf(head: object): { wire: Wire; fields: readonly string[] } | null {
+  return head instanceof HeadBase ? materialisedFrom(head) : null;
 }
 
 export { HeadBase, attachWire };
