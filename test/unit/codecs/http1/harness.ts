@@ -134,3 +134,13 @@ export function* splits(input: Buffer): Generator<[string, Buffer[]]> {
   for (let i = 0; i < input.length; i++) bytes.push(input.subarray(i, i + 1));
   yield ['bytes', bytes];
 }
+
+/** mulberry32: small, seeded, good enough to pick sizes and cases. */
+export function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

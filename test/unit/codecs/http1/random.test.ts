@@ -7,17 +7,7 @@ import * as assert from 'uvu/assert';
 import { createRequestDecoder, createResponseDecoder } from '../../../../runtime/codecs/http1/decoder.ts';
 import { createRequestEncoder } from '../../../../runtime/codecs/http1/encoder.ts';
 import type { RequestHead, ResponseHead } from '../../../../runtime/codecs/http1/head.ts';
-import { Recorder, type Ev } from './harness.ts';
-
-/** mulberry32: small, seeded, good enough to pick sizes. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Recorder, rng, type Ev } from './harness.ts';
 
 const TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 

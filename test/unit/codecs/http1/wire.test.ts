@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { createRequestDecoder, createResponseDecoder, wantsKeepAlive } from '../../../../runtime/codecs/http1/decoder.ts';
 import { createRequestEncoder, createResponseEncoder } from '../../../../runtime/codecs/http1/encoder.ts';
 import { RequestHead, ResponseHead } from '../../../../runtime/codecs/http1/head.ts';
+import { rng } from './harness.ts';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -175,16 +176,6 @@ test('keep-alive is read from the bytes the same as from the strings', () => {
     assert.is(wantsKeepAlive(stringResponse(h)), want, s);
   }
 });
-
-/** mulberry32, as in random.test.ts. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAMES = ['X-A', 'Accept', 'te', 'TE', 'Trailer', 'Upgrade', 'UPGRADE', 'Connection', 'connection', 'Keep-Alive', 'Proxy-Connection', 'Expect', 'Set-Cookie', 'x-hop', 'X-Hop2'];
 const VALUES = ['1', 'a b', 'websocket', 'keep-alive', 'close', 'Upgrade', 'keep-alive, x-hop', 'x-hop2,close', '100-continue', '100-Continue', 'trailers', '', 'caf\xe9', '\xa0close'];
