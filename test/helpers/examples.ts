@@ -7,7 +7,7 @@ import net from 'node:net';
 import http from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startSluice, repoRoot, type Running, type Upstream } from './sluice.ts';
+import { startSluice, startUpstream, repoRoot, type Running, type Upstream } from './sluice.ts';
 
 export const examplesDir = join(repoRoot, 'examples');
 
@@ -110,29 +110,9 @@ export async function fixedUpstream(
     process.stderr.write(`cannot start the test upstream: ${(err as Error).message}\n`);
     throw err;
   }
-  const seen: Upstream['seen'] = [];
-  const server = http.createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (b: Buffer) => parts.push(b));
-    req.on('end', () => {
-      const body = Buffer.concat(parts);
-      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-      if (handler) handler(req, res, body);
-      else {
-        res.setHeader('content-type', 'text/plain');
-        res.end(`upstream ${port}: ${req.method} ${req.url}\n`);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return {
-    port,
-    server,
-    seen,
-    close: () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+  const reply = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    res.setHeader('content-type', 'text/plain');
+    res.end(`upstream ${port}: ${req.method} ${req.url}\n`);
   };
+  return startUpstream(handler ?? reply, port);
 }

@@ -149,9 +149,13 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
-/** A node:http upstream on loopback (a test peer, not the thing under test). */
+/**
+ * A node:http upstream on loopback (a test peer, not the thing under test), recording what it
+ * receives; on `port`, or a free one.
+ */
 export async function startUpstream(
   handler?: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void,
+  port = 0,
 ): Promise<Upstream> {
   const seen: Upstream['seen'] = [];
   const server = http.createServer((req, res) => {
@@ -167,7 +171,7 @@ export async function startUpstream(
       }
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   return {
     port: (server.address() as net.AddressInfo).port,
     server,
