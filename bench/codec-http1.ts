@@ -161,49 +161,38 @@ bench('encode response (plain object head + body)', N, (n) => {
   }
 });
 
+/** A decoder's sink handing each message on to an encoder; `start` begins each one. */
+function relay<H>(start: (head: H, length: number) => void, enc: { body(c: Buffer): void; end(t: Record<string, string> | null): void }): DecoderSink<H> {
+  return {
+    onHead: start,
+    onBody: (c) => enc.body(c),
+    onEnd: (t) => enc.end(t),
+    onError(s, r) {
+      throw new Error(`${s} ${r}`);
+    },
+    onTunnel() {},
+  };
+}
+
 /**
  * A request decoder feeding a request encoder, as demuxHTTP -> muxHTTP do; `look` stands for a
  * script's hook reading the head in between.
  */
 function requestHop(out: (b: Buffer) => void, look?: (head: RequestHead) => void): (chunk: Buffer) => void {
   const enc = createRequestEncoder(out);
-  const dec = createRequestDecoder({
-    onHead(head, length) {
+  const dec = createRequestDecoder(
+    relay<RequestHead>((head, length) => {
       look?.(head);
       enc.start(head, length);
-    },
-    onBody(c) {
-      enc.body(c);
-    },
-    onEnd(t) {
-      enc.end(t);
-    },
-    onError(s, r) {
-      throw new Error(`${s} ${r}`);
-    },
-    onTunnel() {},
-  });
+    }, enc),
+  );
   return (chunk) => dec.write(chunk);
 }
 
 /** A response decoder feeding a response encoder, as muxHTTP -> demuxHTTP do. */
 function responseHop(out: (b: Buffer) => void): { write(chunk: Buffer): void; expect(method: string): void } {
   const enc = createResponseEncoder(out);
-  const dec = createResponseDecoder({
-    onHead(head, length) {
-      enc.start(head, length, 'GET', true);
-    },
-    onBody(c) {
-      enc.body(c);
-    },
-    onEnd(t) {
-      enc.end(t);
-    },
-    onError(s, r) {
-      throw new Error(`${s} ${r}`);
-    },
-    onTunnel() {},
-  });
+  const dec = createResponseDecoder(relay<ResponseHead>((head, length) => enc.start(head, length, 'GET', true), enc));
   return { write: (chunk) => dec.write(chunk), expect: (m) => dec.expect(m) };
 }
 
