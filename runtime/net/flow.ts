@@ -20,7 +20,7 @@
 // request; Sluice's proxy: see there).
 
 import type { Socket } from 'node:net';
-import { canWriteRaw, rawWriteError, writeRaw, type RawWriteOwner } from './raw-write.ts';
+import { rawHandleOf, rawWriteError, writeRaw, type RawWriteOwner } from './raw-write.ts';
 
 export interface Pausable {
   pause(): void;
@@ -189,8 +189,9 @@ export class SocketWriter implements RawWriteOwner {
         for (let i = 0; i < more.length; i++) off += more[i]!.copy(buf, off);
       }
       if (buf !== null) {
-        if (canWriteRaw(s)) {
-          const r = writeRaw(s, buf, this);
+        const h = rawHandleOf(s);
+        if (h !== null) {
+          const r = writeRaw(s, h, buf, this);
           if (r < 0) return; // the socket is destroyed: 'error' and 'close' follow
           if (r > 0) {
             this.#inFlight++;

@@ -66,11 +66,17 @@ export function rawWritesInFlight(): number {
   return inFlight;
 }
 
-/** Can `s` take a raw write now? (A connected TCP socket whose Writable holds nothing.) */
-export function canWriteRaw(s: Socket): boolean {
-  if (api === null) return false;
+/** A socket's TCP handle, as rawHandleOf() finds it. */
+export type RawHandle = Handle;
+
+/**
+ * The handle to write `s` through now, or null when a raw write may not be made (not a
+ * connected TCP socket, or its Writable holds something).
+ */
+export function rawHandleOf(s: Socket): RawHandle | null {
+  if (api === null) return null;
   const h = (s as unknown as { _handle: Handle | null })._handle;
-  return h instanceof api.TCP && !s.connecting && s.writableLength === 0 && !s.writableEnded && !s.destroyed;
+  return h instanceof api.TCP && !s.connecting && s.writableLength === 0 && !s.writableEnded && !s.destroyed ? h : null;
 }
 
 function onComplete(this: WriteReq, status: number): void {
@@ -82,13 +88,12 @@ function onComplete(this: WriteReq, status: number): void {
 }
 
 /**
- * Writes `buf` to `s` (canWriteRaw(s) must hold). Returns 0 when the kernel took it all, 1 when
+ * Writes `buf` to `s` through `h`, its rawHandleOf(s). Returns 0 when the kernel took it all, 1 when
  * the rest is in flight (owner.rawWriteDone follows; until then `buf` must not change), or a
  * negative errno when the write failed, in which case the socket has been destroyed with it.
  */
-export function writeRaw(s: Socket, buf: Buffer, owner: RawWriteOwner): number {
+export function writeRaw(s: Socket, h: RawHandle, buf: Buffer, owner: RawWriteOwner): number {
   const a = api!;
-  const h = (s as unknown as { _handle: Handle })._handle;
   let req = spare;
   spare = null;
   if (req === null) {
@@ -101,8 +106,7 @@ export function writeRaw(s: Socket, buf: Buffer, owner: RawWriteOwner): number {
   }
   const err = h.writeBuffer(req, buf);
   if (err !== 0) {
-    const code = getSystemErrorName(err);
-    s.destroy(Object.assign(new Error(`write ${code}`), { code, errno: err, syscall: 'write' }));
+    s.destroy(rawWriteError(err));
     return err;
   }
   if (a.state[a.kAsync] === 0) {
@@ -116,7 +120,7 @@ export function writeRaw(s: Socket, buf: Buffer, owner: RawWriteOwner): number {
   return 1;
 }
 
-/** The error a failed in-flight write ends its socket with. */
+/** The error a failed raw write ends its socket with. */
 export function rawWriteError(status: number): Error {
   const code = getSystemErrorName(status);
   return Object.assign(new Error(`write ${code}`), { code, errno: status, syscall: 'write' });
