@@ -305,16 +305,7 @@ export class MuxHTTP extends JointFilter {
         const pool = this.#poolFor();
         if (!pool) return;
         this.#pool = pool;
-        // Usually a session is free at once: then nothing is held.
-        const s = pool.acquire(this, false);
-        if (s) {
-          this.#session = s;
-          s.begin(this, this.#method);
-          this.#forward(evt);
-          return;
-        }
-        this.#held = [evt];
-        if (!pool.waiting.includes(this)) this.#finish(new StreamEnd('BufferOverflow', 'too many requests waiting for an upstream connection'));
+        this.retryAcquire(evt);
         return;
       }
       case Kind.Data: {
@@ -372,12 +363,20 @@ export class MuxHTTP extends JointFilter {
     return pool;
   }
 
-  /** Tries to get a session (again, after one freed up). */
-  retryAcquire(): void {
+  /**
+   * Tries to get a session (again, after one freed up). `first` is the request's MessageStart
+   * when nothing is held yet: usually a session is free at once, and then nothing is.
+   */
+  retryAcquire(first: Event | null = null): void {
     if (this.#done || this.#session || !this.#pool) return;
     const s = this.#pool.acquire(this, this.#retried);
-    if (s) this.assign(s);
-    else if (!this.#pool.waiting.includes(this)) this.#finish(new StreamEnd('BufferOverflow', 'too many requests waiting for an upstream connection'));
+    if (s) {
+      this.assign(s);
+      if (first !== null && this.#session === s) this.#forward(first);
+      return;
+    }
+    if (first !== null) this.#held = [first];
+    if (!this.#pool.waiting.includes(this)) this.#finish(new StreamEnd('BufferOverflow', 'too many requests waiting for an upstream connection'));
   }
 
   assign(s: Session): void {
