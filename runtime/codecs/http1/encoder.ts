@@ -13,7 +13,7 @@
 // batches: a head and a body that is known or buffered leave as ONE Buffer; large chunks
 // leave as views, never copied.
 
-import { STATUS_CODES } from 'node:http';
+import { REASON_PHRASES } from './reason-phrases.ts';
 import { ProtocolError } from '../../engine/errors.ts';
 import { Conn, Field, HeadBase, SET_COOKIE_SEPARATOR, SPEC, materialisedWireOf, wireOf, type Headers, type RequestHead, type RequestHeadInit, type ResponseHead, type ResponseHeadInit, type Wire } from './head.ts';
 import type { EncoderOptions, RequestEncoder, ResponseEncoder } from './types.ts';
@@ -148,7 +148,7 @@ function putEnd(buf: Buffer, off: number, end: number): number {
 
 /** Status lines with the standard reason phrase, built once. */
 const STATUS_LINES: string[] = [];
-for (const code in STATUS_CODES) STATUS_LINES[Number(code)] = `HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\n`;
+for (const [code, reason] of REASON_PHRASES) STATUS_LINES[code] = `HTTP/1.1 ${code} ${reason}\r\n`;
 
 /** What header writing found, for the framing decision. One per encoder, reset per head. */
 class HeadFacts {
@@ -832,9 +832,9 @@ class Http1ResponseEncoder implements ResponseEncoder {
 /** The status line for `status` and reason `text` (standard phrase when none is given). */
 function statusLine(status: number, text: string | undefined): string {
   let line: string | undefined;
-  if (!text || text === STATUS_CODES[status]) line = STATUS_LINES[status];
+  if (!text || text === REASON_PHRASES.get(status)) line = STATUS_LINES[status];
   if (line === undefined) {
-    const reason = text || STATUS_CODES[status] || '';
+    const reason = text || REASON_PHRASES.get(status) || '';
     if (reason) checkValue(reason); // reason-phrase: field-vchar / SP / HTAB (RFC 9112 §4)
     line = 'HTTP/1.1 ' + status + ' ' + reason + '\r\n';
   }
