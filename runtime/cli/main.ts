@@ -9,7 +9,6 @@
 // listening sockets (the kernel spreads connections) and serves the admin API itself,
 // adding up the workers' counters.
 
-import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { Levels, log, setLogLevel, setLogPrefix, type LogLevel } from '../engine/log.ts';
@@ -17,7 +16,9 @@ import { SluiceError } from '../engine/errors.ts';
 // The script worker (loader, designer, every filter) is imported where a script runs: the
 // primary of --threads N only supervises, and stays ~13 MB smaller without it.
 import type { Worker } from '../loader/worker.ts';
-import { startAdmin, type AdminSource } from '../admin/server.ts';
+// node:http (the admin API) and node:cluster (--threads) are imported only where they serve:
+// a single process with --admin-port=-1 is ~2 MB smaller without them.
+import type { AdminSource } from '../admin/server.ts';
 import { metricsOf, statusOf, sumMetrics } from '../admin/report.ts';
 import { initOffload } from '../offload/report.ts';
 
@@ -82,8 +83,16 @@ const OPTION_SPEC = {
   version: { type: 'boolean', short: 'v' },
 } as const;
 
+const loadCluster = async () => (await import('node:cluster')).default;
+
+async function startAdmin(host: string, port: number, src: AdminSource): Promise<void> {
+  const admin = await import('../admin/server.ts');
+  await admin.startAdmin(host, port, src);
+}
+
 export async function main(argv: string[]): Promise<number> {
-  if (cluster.isWorker) return runWorker();
+  // The primary forks its workers with SLUICE_WORKER_INDEX set; only they need the module here.
+  if (process.env.SLUICE_WORKER_INDEX !== undefined && (await loadCluster()).isWorker) return runWorker();
   const cmd = argv[0];
   if (cmd === 'kernel') {
     const { kernelCommand } = await import('../offload/index.ts');
@@ -157,6 +166,7 @@ interface WorkerReply {
 }
 
 async function runPrimary(script: string, opts: RunOptions): Promise<number> {
+  const cluster = await loadCluster();
   // Workers accept on the shared socket themselves (no hand-off through the primary).
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ args: [script], silent: false });
