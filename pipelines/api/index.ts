@@ -29,6 +29,7 @@ export type { InboundInfo } from '../../runtime/net/inbound.ts';
 export type { ListenOptions } from '../../runtime/net/listener.ts';
 export { metrics, Counter, Gauge, Histogram } from '../../runtime/admin/metrics.ts';
 export { log } from '../../runtime/engine/log.ts';
+export { importModule } from '../../runtime/loader/import-module.ts';
 export * as algo from '../../runtime/algo/index.ts';
 export {
   URLRouter,

@@ -1,13 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { log } from './log.ts';
+import { unmirror } from './script-paths.ts';
 
-// Where in the user's script an exception came from. Scripts are loaded from file URLs with
-// types stripped in place (whitespace-preserving), so V8's line:column are the source's own.
+// Where in the user's script an exception came from. Scripts are loaded with types stripped
+// in place (whitespace-preserving), so V8's line:column are the source's own; where they run
+// from a mirror (loader/mirror.ts), the copy's path maps back to the original.
 
 const runtimeRoot = new URL('../../', import.meta.url).href; // dist/ (or the source tree)
 
 export function scriptLocation(err: unknown): string {
-  const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack : '';
+  const stack = err instanceof Error && typeof err.stack === 'string' ? unmirror(err.stack) : '';
   for (const line of stack.split('\n')) {
     const m = /\(?((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(line);
     if (!m) continue;

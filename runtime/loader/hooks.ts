@@ -7,27 +7,23 @@
 //  - a reload imports the script with `?sluice-gen=N`, and every relative import inherits the
 //    generation, so the whole script graph is evaluated afresh while Sluice itself is not.
 //
-// Two ways in, the same behaviour: `syncHooks` for module.registerHooks (Node 22.15+, 23.5+),
-// which run in this thread; `initialize`/`resolve`/`load` for module.register (Node 20), which
-// run on a hooks thread of their own (an isolate of ~13 MB for as long as the process lives).
+// These are for module.registerHooks (Node 22.15+, 23.5+), which runs them in this thread.
+// Where Node has only module.register, whose hooks run on a thread of their own (an isolate of
+// ~11 MB for as long as the process lives, whose garbage collections then compete with the
+// thread serving traffic), the loader runs a stripped mirror of the script instead (mirror.ts),
+// with the same behaviour.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { MessagePort } from 'node:worker_threads';
-import { releaseStripped, stripFile } from './strip-child.ts';
+import { stripFile } from './strip-child.ts';
+import { distRoot, ownURL as ownSpecifier, packageRoot } from './locations.ts';
 
-const apiURL = new URL('../../pipelines/api/index.js', import.meta.url).href;
-const modulesURL = new URL('../../pipelines/modules/index.js', import.meta.url).href;
-const distRoot = new URL('../../', import.meta.url).href; // this build (dist/)
-const packageRoot = new URL('../', distRoot).href; // the folder holding it
 const GEN = 'sluice-gen=';
 
 interface ResolveContext { parentURL?: string; conditions: string[]; importAttributes?: object }
 interface Resolved { url: string; format?: string | null; shortCircuit?: boolean }
 interface LoadContext { format?: string | null; conditions: string[]; importAttributes?: object }
 interface Loaded { format: string; source?: string | ArrayBuffer | Uint8Array | null; shortCircuit?: boolean }
-type NextResolve = (specifier: string, context?: Partial<ResolveContext>) => Promise<Resolved>;
-type NextLoad = (url: string, context?: Partial<LoadContext>) => Promise<Loaded>;
 type NextResolveSync = (specifier: string, context?: Partial<ResolveContext>) => Resolved;
 type NextLoadSync = (url: string, context?: Partial<LoadContext>) => Loaded;
 
@@ -40,9 +36,8 @@ function generationOf(url: string | undefined): string | null {
 
 /** `sluice` and `sluice/modules`: this installation's API, wherever the script lives. */
 function ownURL(specifier: string): Resolved | null {
-  if (specifier === 'sluice') return { url: apiURL, format: 'module', shortCircuit: true };
-  if (specifier === 'sluice/modules') return { url: modulesURL, format: 'module', shortCircuit: true };
-  return null;
+  const url = ownSpecifier(specifier);
+  return url === null ? null : { url, format: 'module', shortCircuit: true };
 }
 
 const isBare = (specifier: string) => !specifier.startsWith('.') && !specifier.startsWith('/') && !specifier.includes(':');
@@ -86,32 +81,3 @@ export const syncHooks = {
     return next(url, context);
   },
 };
-
-// ---- module.register (hooks thread) ----
-
-/** The loader tells the hooks thread when a load is over, so stripped sources can go. */
-export function initialize(data: { port?: MessagePort } | undefined): void {
-  const port = data?.port;
-  if (!port) return;
-  port.on('message', releaseStripped);
-  port.unref();
-}
-
-export async function resolve(specifier: string, context: ResolveContext, next: NextResolve): Promise<Resolved> {
-  const own = ownURL(specifier);
-  if (own) return own;
-  let result;
-  try {
-    result = await next(specifier, context);
-  } catch (err) {
-    if (!isBare(specifier)) throw err;
-    result = await next(specifier, { ...context, parentURL: packageRoot });
-  }
-  return withGeneration(result, context.parentURL);
-}
-
-export async function load(url: string, context: LoadContext, next: NextLoad): Promise<Loaded> {
-  const source = typeScriptSource(url);
-  if (source !== null) return { format: 'module', source, shortCircuit: true };
-  return next(url, context);
-}

@@ -3,40 +3,37 @@
 
 import module from 'node:module';
 import { statSync } from 'node:fs';
-import { resolve as resolvePath, join } from 'node:path';
+import { extname, resolve as resolvePath, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel } from 'node:worker_threads';
 import { ConfigError } from '../engine/errors.ts';
+import { unmirror } from '../engine/script-paths.ts';
 import { beginLoad, endLoad, type LoadScope } from '../api/pipy.ts';
 import { syncHooks } from './hooks.ts';
+import { distRoot } from './locations.ts';
+import { mirrorScript, mirrorSettled } from './mirror.ts';
 import { prestrip, releaseStripped } from './strip-child.ts';
 
 let generation = 0;
 
+/** The generation of the latest load (the one in progress, during a load). */
+export const currentGeneration = (): number => generation;
+
 type RegisterHooks = (hooks: typeof syncHooks) => unknown;
 
-/** How scripts are hooked in: 'sync' (in this thread) where Node has module.registerHooks. */
-export const hookMode: 'sync' | 'thread' = typeof (module as { registerHooks?: unknown }).registerHooks === 'function' ? 'sync' : 'thread';
+/**
+ * How scripts get in: 'hooks' (module.registerHooks, in this thread: Node 22.15+) or 'mirror'
+ * (stripped copies imported as plain modules, where Node's only hooks need a thread of their
+ * own; see mirror.ts).
+ */
+export const loadMode: 'hooks' | 'mirror' = typeof (module as { registerHooks?: unknown }).registerHooks === 'function' ? 'hooks' : 'mirror';
 
-interface Hooked { loadDone(): void }
-let hooked: Hooked | null = null;
+let hooked = false;
 
-export function registerHooks(): Hooked {
-  hooked ??= install();
-  return hooked;
-}
-
-function install(): Hooked {
-  if (hookMode === 'sync') {
-    // In-thread hooks: no hooks thread (its isolate is ~13 MB of RSS for good).
-    (module as unknown as { registerHooks: RegisterHooks }).registerHooks(syncHooks);
-    return { loadDone: releaseStripped };
-  }
-  // This port tells the hooks thread when a load is over.
-  const { port1, port2 } = new MessageChannel();
-  port1.unref();
-  module.register(new URL('./hooks.js', import.meta.url).href, { parentURL: import.meta.url, data: { port: port2 }, transferList: [port2] });
-  return { loadDone: () => port1.postMessage('done') };
+/** Hooks Sluice's resolution and type stripping into this thread's module loader (once). */
+export function registerHooks(): void {
+  if (hooked) return;
+  hooked = true;
+  (module as unknown as { registerHooks: RegisterHooks }).registerHooks(syncHooks);
 }
 
 /** The script file a path names (a folder means its main.ts). */
@@ -69,39 +66,65 @@ export function loadScript(path: string): Promise<LoadScope> {
 }
 
 async function doLoad(path: string): Promise<LoadScope> {
-  const hooks = registerHooks();
   const file = scriptFile(path);
-  const url = `${pathToFileURL(file).href}?sluice-gen=${++generation}`;
-  // The hooks thread (Node 20) strips off this thread anyway; in-thread hooks would block it.
-  if (hookMode === 'sync' && /\.m?ts$/.test(file)) await prestrip(file);
+  const gen = ++generation;
+  let url: string;
+  try {
+    url = await scriptURL(file, gen);
+  } catch (err) {
+    throw loadError(err, file);
+  }
   const scope = beginLoad();
+  let ok = false;
   try {
     await import(url);
+    ok = true;
   } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    const e = err as Error;
-    // The type stripper puts `file:line:col: ` first in its messages; V8's syntax and load
-    // errors carry the location in the stack (the script's own frames, not Sluice's).
-    const stripped = /^(\/[^\n]*?:\d+:\d+): ([^]*)$/.exec(e.message ?? '');
-    if (stripped) throw new ConfigError(`script failed to load: ${e.name}: ${stripped[2]}`, stripped[1]);
-    const loc = scriptFrame(e.stack ?? '') ?? file;
-    throw new ConfigError(`script failed to load: ${e.name}: ${e.message}`, loc);
+    throw loadError(err, file);
   } finally {
     endLoad();
-    hooks.loadDone();
+    if (loadMode === 'hooks') releaseStripped();
+    else mirrorSettled(gen, ok);
   }
   if (scope.listeners.length === 0) throw new ConfigError('the script declares no listener (pipy.listen)', file);
   return scope;
 }
 
-const runtimeRoot = new URL('../../', import.meta.url).href;
+const copied = new Set(['.ts', '.mts', '.js', '.mjs']);
+
+/** What to import for generation `gen` of the script. */
+async function scriptURL(file: string, gen: number): Promise<string> {
+  const url = `${pathToFileURL(file).href}?sluice-gen=${gen}`;
+  if (loadMode === 'hooks') {
+    registerHooks();
+    // In-thread hooks would block this thread to strip: strip ahead, in a child, without blocking.
+    if (/\.m?ts$/.test(file)) await prestrip(file);
+    return url;
+  }
+  // A script in this build (the gateway's) is plain JS importing plain JS: nothing to copy.
+  if (url.startsWith(distRoot) || !copied.has(extname(file))) return url;
+  return mirrorScript(file, gen);
+}
+
+/** A failed load as a ConfigError that says where the script is broken. */
+function loadError(err: unknown, file: string): Error {
+  if (err instanceof ConfigError) return err;
+  const e = err as Error;
+  const message = unmirror(String(e?.message ?? err));
+  // The type stripper puts `file:line:col: ` first in its messages; V8's syntax and load
+  // errors carry the location in the stack (the script's own frames, not Sluice's).
+  const stripped = /^(\/[^\n]*?:\d+:\d+): ([^]*)$/.exec(message);
+  if (stripped) return new ConfigError(`script failed to load: ${e.name}: ${stripped[2]}`, stripped[1]);
+  const loc = scriptFrame(unmirror(e?.stack ?? '')) ?? file;
+  return new ConfigError(`script failed to load: ${e?.name ?? 'Error'}: ${message}`, loc);
+}
 
 /** The first file:line in a stack that is the user's (not Sluice's, not node's). */
 function scriptFrame(stack: string): string | null {
   const re = /(file:\/\/[^\s)]+?)(?:\?[^\s):]*)?:(\d+)(?::(\d+))?/g;
   for (let m = re.exec(stack); m; m = re.exec(stack)) {
     const url = m[1]!;
-    if (url.startsWith(runtimeRoot) || url.includes('/node_modules/')) continue;
+    if (url.startsWith(distRoot) || url.includes('/node_modules/')) continue;
     return `${url.replace('file://', '')}:${m[2]}${m[3] ? `:${m[3]}` : ''}`;
   }
   return null;

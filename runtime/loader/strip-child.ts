@@ -1,21 +1,21 @@
-// Type stripping in a short-lived child process, called synchronously.
+// Type stripping in a short-lived child process, for the in-thread module hooks (hooks.ts).
 //
-// The stripper is SWC compiled to wasm (amaro on Node 20, the same thing built into Node 22+
-// as module.stripTypeScriptTypes). Once used, its instance and its compiler's malloc'd memory
+// The stripper is SWC compiled to wasm (amaro, or the same thing built into Node 22.13+ as
+// module.stripTypeScriptTypes). Once used, its instance and its compiler's malloc'd memory
 // stay with the process: measured 13-20 MB of RSS for good, to strip a few files at load time.
 // A worker thread that exits gives back only part of it (glibc keeps the freed arenas: 8-20
 // MB stayed). A child process gives back all of it. One child strips the file asked for and
 // every .ts file it imports relatively, recursively, so a load usually takes one child.
 //
-// spawnSync blocks, so this works inside synchronous module hooks (module.registerHooks) and
-// in the async ones of module.register alike.
+// The loader strips ahead without blocking (prestrip); a hook that finds a file not stripped
+// yet strips it with spawnSync, since module.registerHooks' hooks are synchronous.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripTypes } from './strip.ts';
+import { CHILD_TIMEOUT_MS, childArgs, childEnv, runChild } from './child.ts';
 
 interface Request { file: string; source: string }
 type Stripped = { file: string; source: string; code: string } | { file: string; source: string; error: string };
@@ -32,7 +32,7 @@ let cache = new Map<string, Stripped>();
 export function stripFile(file: string, source: string): string {
   let got = cache.get(file);
   if (!got || got.source !== source) {
-    cache = runChild({ file, source });
+    cache = stripInChild({ file, source });
     got = cache.get(file)!;
   }
   if ('error' in got) throw new SyntaxError(got.error);
@@ -54,26 +54,13 @@ export async function prestrip(file: string): Promise<void> {
   try {
     // Read synchronously: fs/promises would start libuv's thread pool (4 threads) for it.
     const source = readFileSync(file, 'utf8');
-    const child = spawn(process.execPath, childArgs, { env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'], timeout: CHILD_TIMEOUT_MS, windowsHide: true });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.stdin.on('error', () => { /* the child died early: 'close' says how */ });
-    child.stdin.end(JSON.stringify({ file, source } satisfies Request));
-    const [status, signal] = (await once(child, 'close')) as [number | null, string | null];
-    cache = parseReply(status, signal, Buffer.concat(out).toString('utf8'), Buffer.concat(err).toString('utf8'), file);
+    const r = await runChild(childScript, CHILD_FLAG, { file, source } satisfies Request);
+    cache = parseReply(r.status, r.signal, r.out, r.err, file);
   } catch { /* see above */ }
 }
 
-const childArgs = ['--no-warnings', childScript, CHILD_FLAG];
-// Far more than a child needs (0.1-0.5 s), even on a loaded machine; a hung one must not hang the load.
-const CHILD_TIMEOUT_MS = 60_000;
-// No NODE_OPTIONS: an --inspect or --import meant for Sluice must not reach the child.
-const childEnv = () => ({ ...process.env, NODE_OPTIONS: '' });
-
-function runChild(req: Request): Map<string, Stripped> {
-  const r = spawnSync(process.execPath, childArgs, {
+function stripInChild(req: Request): Map<string, Stripped> {
+  const r = spawnSync(process.execPath, childArgs(childScript, CHILD_FLAG), {
     env: childEnv(),
     input: JSON.stringify(req),
     maxBuffer: 1 << 30,
