@@ -2,12 +2,14 @@
 # bench/ab-cpu.sh: proxy CPU time per request of two Sluice builds, measured at the same time.
 #
 #   bash bench/ab-cpu.sh A_DIST B_DIST [--rounds N] [--duration S] [--mode plain|hook]
+#   A_NODE_OPTIONS=... B_NODE_OPTIONS=... bash bench/ab-cpu.sh dist dist   (one build, two Node settings)
 #
 # A_DIST and B_DIST are build folders (e.g. dist/ of two git worktrees, each built with
 # `npx tsc -p . --outDir dist`). Both proxies run examples/proxy.ts (or bench/routing-hook.ts
 # with --mode hook), A on port 8000 and B on 8001, pinned together to CPU 0, each behind its
 # own `wrk -t1 -c50` on CPU 1, with one upstream nginx (`return 200`) on CPU 1. Each round
-# prints the CPU time (utime+stime) each proxy spent per request served, and B/A.
+# prints the CPU time (utime+stime) each proxy spent per request served, B/A, and each proxy's
+# RSS at the end of the round. A_NODE_OPTIONS / B_NODE_OPTIONS are each side's NODE_OPTIONS.
 #
 # Why at the same time: on a shared or virtualised machine absolute rps moves with the
 # neighbours; two builds measured together see the same noise, so B/A holds to about +-0.02
@@ -47,15 +49,16 @@ trap 'rm -f "$(dirname "$SRC")"/.ab-800[01].ts; cleanup' EXIT
 sed -e "s|@PREFIX@|$WORK|g" -e "s|@WORKERS@|1|g" bench/nginx/upstream.conf > "$WORK/upstream.conf"
 taskset -c 1 nginx -p "$WORK" -c "$WORK/upstream.conf" -g 'daemon off;' > "$WORK/upstream.log" 2>&1 &
 PIDS+=($!)
-SLUICE_DIST="$A_DIST" taskset -c 0 node bin/sluice.js "$(dirname "$SRC")/.ab-8000.ts" --admin-port=-1 --log-level=warn > "$WORK/a.log" 2>&1 &
+NODE_OPTIONS="${A_NODE_OPTIONS:-}" SLUICE_DIST="$A_DIST" taskset -c 0 bin/sluice "$(dirname "$SRC")/.ab-8000.ts" --admin-port=-1 --log-level=warn > "$WORK/a.log" 2>&1 &
 PA=$!; PIDS+=($PA)
-SLUICE_DIST="$B_DIST" taskset -c 0 node bin/sluice.js "$(dirname "$SRC")/.ab-8001.ts" --admin-port=-1 --log-level=warn > "$WORK/b.log" 2>&1 &
+NODE_OPTIONS="${B_NODE_OPTIONS:-}" SLUICE_DIST="$B_DIST" taskset -c 0 bin/sluice "$(dirname "$SRC")/.ab-8001.ts" --admin-port=-1 --log-level=warn > "$WORK/b.log" 2>&1 &
 PB=$!; PIDS+=($PB)
 up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for _ in $(seq 1 150); do up 8000 && up 8001 && up 8080 && break; sleep 0.1; done
 up 8000 && up 8001 || { echo "ab-cpu.sh: a proxy did not start" >&2; cat "$WORK/a.log" "$WORK/b.log" >&2; exit 1; }
 
 cpu() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+rss() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 HZ=$(getconf CLK_TCK)
 WRK_ARGS=(-t1 -c50)
 [ "$MODE" = hook ] && WRK_ARGS+=(-s bench/wrk-routes.lua)
@@ -74,7 +77,7 @@ for i in $(seq 1 "$ROUNDS"); do
     ua = a / hz * 1e6 / ra; ub = b / hz * 1e6 / rb
     printf "%d %d %.2f %d %.2f %.3f", 0, ra, ua, rb, ub, ub / ua }')
   set -- $line
-  printf "round %d  A %7d req %6.2f us/req   B %7d req %6.2f us/req   B/A %s\n" "$i" "$2" "$3" "$4" "$5" "$6"
+  printf "round %d  A %7d req %6.2f us/req   B %7d req %6.2f us/req   B/A %s   RSS A %s B %s MB\n" "$i" "$2" "$3" "$4" "$5" "$6" "$(rss $PA)" "$(rss $PB)"
   ratios+=("$6")
 done
 printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END {printf "B/A CPU per request, median of %d rounds: %.3f\n", NR, (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'

@@ -5,7 +5,8 @@
 #   (wrk and the upstream share CPU 1)
 #
 #   nginx   one worker, HTTP/1.1 keepalive upstream pool, on 127.0.0.1:8090 (bench/nginx/proxy.conf)
-#   sluice  `sluice examples/proxy.ts`, one process, on 8000
+#   sluice  `sluice examples/proxy.ts` (bin/sluice: the command `npx sluice` runs), one process,
+#           on 8000; NODE_OPTIONS reaches it (e.g. --max-semi-space-size=16 for V8's default)
 #
 # Both proxies run at once (an idle one costs nothing); each round runs wrk against nginx and
 # then Sluice (the order alternates per round), and the table shows medians over the rounds.
@@ -162,7 +163,7 @@ wait_port 8090 nginx
 
 SLUICE_ARGS=("$SCRIPT" --admin-port=-1 --log-level=warn)
 [ "$THREADS" -gt 1 ] && SLUICE_ARGS+=(--threads "$THREADS")
-SLUICE_DIST="$ROOT/$DIST" taskset -c "$PROXY_CPUS" node bin/sluice.js "${SLUICE_ARGS[@]}" > "$WORK/sluice.log" 2>&1 &
+SLUICE_DIST="$ROOT/$DIST" taskset -c "$PROXY_CPUS" bin/sluice "${SLUICE_ARGS[@]}" > "$WORK/sluice.log" 2>&1 &
 SLUICE_PID=$!
 PIDS+=($SLUICE_PID)
 wait_port 8000 sluice
