@@ -72,6 +72,7 @@ async function doLoad(path: string): Promise<LoadScope> {
   try {
     url = await scriptURL(file, gen);
   } catch (err) {
+    if (loadMode === 'mirror') mirrorSettled(gen, false);
     throw loadError(err, file);
   }
   const scope = beginLoad();

@@ -3,7 +3,7 @@
 // folder of one generation. Stripping (SWC as wasm) and parsing (TypeScript) stay in here.
 
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as TS from 'typescript';
@@ -91,13 +91,20 @@ export function buildMirror(req: MirrorRequest): string {
     let text = rewritten.code;
     if (rewritten.usesMeta) {
       const meta = copy.replace(/\.mjs$/, '.meta.mjs');
-      writeFileSync(meta, metaModule(fileURL.href, file, dirname(file), req.own));
+      writeAtomically(meta, metaModule(fileURL.href, file, dirname(file), req.own));
       text += metaImport(pathToFileURL(meta).href);
     }
-    writeFileSync(copy, text);
+    writeAtomically(copy, text);
     linkNodeModules(req.out, dirname(file), linked);
   }
   return copyPath(req.out, req.file);
+}
+
+/** Another load importing the same copy (importModule) reads the old text or the new, never half. */
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
 }
 
 /**
@@ -111,7 +118,12 @@ function linkNodeModules(out: string, dir: string, linked: Set<string>): void {
     const nm = join(d, 'node_modules');
     if (existsSync(nm)) {
       mkdirSync(join(out, d), { recursive: true });
-      symlinkSync(nm, join(out, d, 'node_modules'));
+      try {
+        symlinkSync(nm, join(out, d, 'node_modules'));
+      } catch (err) {
+        // Linked already by another file of the same load (importModule): the same link.
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
     }
     if (d === dirname(d)) break;
   }

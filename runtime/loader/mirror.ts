@@ -89,14 +89,10 @@ export async function mirrorScript(file: string, gen: number): Promise<string> {
   try {
     reply = r.status === 0 ? (JSON.parse(r.out) as MirrorReply) : null;
   } catch { /* below */ }
-  if (reply === null) {
-    rmSync(out, { recursive: true, force: true });
-    throw new Error(`preparing ${file} failed: ${r.err.trim() || `exit status ${r.status ?? r.signal}`}`);
-  }
-  if ('error' in reply) {
-    rmSync(out, { recursive: true, force: true });
-    throw /^\/[^\n]*?:\d+:\d+: /.test(reply.error) ? new SyntaxError(reply.error) : new Error(reply.error);
-  }
+  // A failure leaves the generation's folder to mirrorSettled: other files of the same load
+  // (importModule) may be in it.
+  if (reply === null) throw new Error(`preparing ${file} failed: ${r.err.trim() || `exit status ${r.status ?? r.signal}`}`);
+  if ('error' in reply) throw /^\/[^\n]*?:\d+:\d+: /.test(reply.error) ? new SyntaxError(reply.error) : new Error(reply.error);
   return pathToFileURL(reply.entry).href;
 }
 

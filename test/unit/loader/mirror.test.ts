@@ -73,6 +73,17 @@ test('every load evaluates the script files afresh, .mjs ones too', async () => 
   assert.is(seen().count, before + 1);
 });
 
+test('two files mirrored into one generation (importModule during a load) share its links', async () => {
+  // The script's folder has a node_modules above it: both mirrors link it at the same place.
+  put('mods/a.ts', `import { where } from 'local-pkg';\nexport const a: string = 'a-' + where;\n`);
+  put('mods/b.ts', `import { where } from 'local-pkg';\nexport const b: string = 'b-' + where;\n`);
+  const g = ++gen;
+  const [a, b] = await Promise.all([mirrorScript(join(dir, 'mods/a.ts'), g), mirrorScript(join(dir, 'mods/b.ts'), g)]);
+  assert.is(((await import(a)) as { a: string }).a, 'a-local');
+  assert.is(((await import(b)) as { b: string }).b, 'b-local');
+  mirrorSettled(g, true);
+});
+
 test('a copy named in a stack or message reads as the original', async () => {
   const bad = put('bad/thrower.ts', `export function boom(): never {\n  throw new Error('boom');\n}\n`);
   const entry = put('bad/main.ts', `import { boom } from './thrower.ts';\nexport { boom };\n`);
