@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { distRoot, repoRoot, tempScript } from '../../helpers/sluice.ts';
+import { distRoot, repoRoot, sluiceNodeArgs, tempScript } from '../../helpers/sluice.ts';
 
 // Keeps 50k small objects alive while allocating 300k: enough survivors for V8 to grow its
 // young generation as far as it may. Prints the young generation's size and Node's flags.
@@ -27,6 +27,7 @@ function run(command: string, env: NodeJS.ProcessEnv = {}): { youngMB: number; e
 test('the command caps the young generation at 2 MB semi-spaces', () => {
   const r = run(join(repoRoot, 'bin/sluice'));
   assert.equal(r.execArgv, ['--max-semi-space-size=2']);
+  assert.equal(sluiceNodeArgs, r.execArgv, 'the test helpers start proxies as the command does');
   assert.ok(r.youngMB <= 4, `young generation ${r.youngMB} MB`);
 });
 
