@@ -3,11 +3,14 @@
 // on Node without in-thread hooks, through the mirror of the load in progress.
 
 import { statSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { unmirror } from '../engine/script-paths.ts';
 import { currentGeneration, loadMode, registerHooks } from './load-script.ts';
 import { mirrorScript } from './mirror.ts';
+
+// What a mirror copies (see mirror-child.ts); anything else (.cjs) is imported where it is.
+const scriptLike = new Set(['.ts', '.mts', '.js', '.mjs']);
 
 // The namespace of each file as last imported, with the mtime it had then.
 const imported = new Map<string, { mtime: number; ns: Promise<unknown> }>();
@@ -19,7 +22,12 @@ const imported = new Map<string, { mtime: number; ns: Promise<unknown> }>();
  */
 export function importModule(path: string): Promise<unknown> {
   const file = resolvePath(path);
-  const mtime = statSync(file).mtimeMs;
+  let mtime: number;
+  try {
+    mtime = statSync(file).mtimeMs;
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const known = imported.get(file);
   if (known && known.mtime === mtime) return known.ns;
   const ns = importFresh(file, mtime);
@@ -33,8 +41,8 @@ export function importModule(path: string): Promise<unknown> {
 async function importFresh(file: string, mtime: number): Promise<unknown> {
   try {
     // The mtime makes the URL new when the file is (the module cache would answer otherwise).
-    if (loadMode === 'hooks') {
-      registerHooks();
+    if (loadMode === 'hooks' || !scriptLike.has(extname(file))) {
+      if (loadMode === 'hooks') registerHooks();
       return await import(`${pathToFileURL(file).href}?mtime=${mtime}`);
     }
     return await import(`${await mirrorScript(file, currentGeneration())}?mtime=${mtime}`);

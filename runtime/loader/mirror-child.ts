@@ -19,6 +19,8 @@ export interface MirrorRequest {
   own: Record<string, string>;
   /** Folders whose files are imported where they are, never copied (this Sluice build). */
   keep: string[];
+  /** The load's generation: the script's own files that are not copied (JSON) carry it. */
+  gen: number;
 }
 export type MirrorReply = { entry: string } | { error: string };
 
@@ -57,8 +59,9 @@ function isModuleScope(file: string): boolean {
 
 export function buildMirror(req: MirrorRequest): string {
   const ts = createRequire(import.meta.url)('typescript') as typeof TS;
+  const ours = (file: string) => !file.includes('/node_modules/') && !req.keep.some((k) => file.startsWith(k));
   const copied = (file: string) => {
-    if (file.includes('/node_modules/') || req.keep.some((k) => file.startsWith(k)) || !isFile(file)) return false;
+    if (!ours(file) || !isFile(file)) return false;
     const ext = extname(file);
     if (ext === '.ts' || ext === '.mts' || ext === '.mjs') return true;
     return ext === '.js' && isModuleScope(file);
@@ -78,7 +81,11 @@ export function buildMirror(req: MirrorRequest): string {
       const url = new URL(specifier, fileURL);
       if (url.protocol !== 'file:') return null;
       const target = fileURLToPath(url);
-      if (!copied(target)) return url.href; // imported where it is
+      if (!copied(target)) {
+        // Imported where it is; the script's own (a JSON file) afresh on every load, as with hooks.
+        if (ours(target)) url.searchParams.set('sluice-gen', String(req.gen));
+        return url.href;
+      }
       if (!seen.has(target)) {
         if (seen.size >= MAX_FILES) throw new Error(`${file}: the script imports more than ${MAX_FILES} files`);
         seen.add(target);

@@ -83,7 +83,7 @@ const own = { sluice: apiURL, 'sluice/modules': modulesURL };
  */
 export async function mirrorScript(file: string, gen: number): Promise<string> {
   const out = join(mirrorRoot(), `g${gen}`);
-  const request: MirrorRequest = { file, out, own, keep };
+  const request: MirrorRequest = { file, out, own, keep, gen };
   const r = await runChild(mirrorChildScript, MIRROR_CHILD_FLAG, request);
   let reply: MirrorReply | null = null;
   try {

@@ -61,4 +61,15 @@ test('a broken module: an error naming the file, and the fix imports', async () 
   assert.is(mod.request().body.toString(), 'again!');
 });
 
+test('a missing file: a rejected promise, not a throw', async () => {
+  const p = importModule(join(dir, 'missing.ts'));
+  assert.instance(p, Promise);
+  try {
+    await p;
+    assert.unreachable('imported');
+  } catch (err) {
+    assert.is((err as NodeJS.ErrnoException).code, 'ENOENT');
+  }
+});
+
 test.run();

@@ -73,6 +73,16 @@ test('every load evaluates the script files afresh, .mjs ones too', async () => 
   assert.is(seen().count, before + 1);
 });
 
+test('a JSON file the script imports is read afresh on every load', async () => {
+  const json = put('json/settings.json', JSON.stringify({ v: 1 }));
+  const entry = put('json/main.ts', `import settings from './settings.json' with { type: 'json' };\n(globalThis as any).mirrorTest.v = settings.v;\n`);
+  await load(entry);
+  assert.is(seen().v, 1);
+  writeFileSync(json, JSON.stringify({ v: 2 }));
+  await load(entry);
+  assert.is(seen().v, 2);
+});
+
 test('two files mirrored into one generation (importModule during a load) share its links', async () => {
   // The script's folder has a node_modules above it: both mirrors link it at the same place.
   put('mods/a.ts', `import { where } from 'local-pkg';\nexport const a: string = 'a-' + where;\n`);
