@@ -1,22 +1,58 @@
-// The offload section of /status: why offload is on or off. Reads the offload controller
-// (runtime/offload/index.ts) when it is built; otherwise says so.
+// The offload section of /status, and the start-up line saying whether kernel offload is
+// available (and if not, why). Reads the offload controller (runtime/offload/index.ts).
+//
+// Finding out loads the native addon and libbpf: 1.2 MB of RSS for good, which a proxy that
+// never offloads should not carry. So the start-up line comes from a short-lived child
+// (probe-child.ts), and this process loads them only when something asks here: /status, or
+// a script's first `offload` or `localHop`.
 
+import { spawn } from 'node:child_process';
 import { log } from '../engine/log.ts';
+import { PROBE_FLAG, probeScript } from './probe-child.ts';
 
 type OffloadModule = { offloadStatus(): object };
+interface Status { available?: boolean; reasons?: string[] }
 let mod: OffloadModule | null = null;
 let loadError = 'offload controller not loaded yet';
 
 export async function initOffload(): Promise<void> {
   try {
     mod = (await import('./index.ts')) as unknown as OffloadModule;
-    const s = mod.offloadStatus() as { available?: boolean; reasons?: string[] };
-    if (s.available) log.info('kernel offload available');
-    else log.info(`kernel offload off: ${(s.reasons ?? []).join('; ') || 'unknown reason'}`);
   } catch (err) {
     loadError = `offload controller unavailable: ${(err as Error).message}`;
     log.info(`kernel offload off: ${loadError}`);
+    return;
   }
+  probe().then(
+    (s) => {
+      if (s.available) log.info('kernel offload available');
+      else log.info(`kernel offload off: ${(s.reasons ?? []).join('; ') || 'unknown reason'}`);
+    },
+    (err: Error) => log.info(`kernel offload: could not find out at start-up (${err.message}); see /status`),
+  );
+}
+
+/** offloadStatus() as a child process finds it (it does not block start-up, nor keep it alive). */
+function probe(): Promise<Status> {
+  return new Promise((resolve, reject) => {
+    // No NODE_OPTIONS: an --inspect or --import meant for Sluice must not reach the child.
+    const child = spawn(process.execPath, ['--no-warnings', probeScript, PROBE_FLAG], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    child.unref();
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?(): void }).unref?.();
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        if (code !== 0) throw new Error(Buffer.concat(err).toString().trim() || `exit status ${code}`);
+        resolve(JSON.parse(Buffer.concat(out).toString()) as Status);
+      } catch (e) {
+        reject(e as Error);
+      }
+    });
+  });
 }
 
 export function offloadReport(): object {
