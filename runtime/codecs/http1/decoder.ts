@@ -117,6 +117,30 @@ function internMethod(b: Buffer, p: number, n: number): string {
   return latin1Slice.call(b, p, p + n);
 }
 
+/** One element of a comma-separated field value (RFC 9110 §5.6.1), OWS trimmed. */
+interface ListElement {
+  start: number;
+  end: number;
+  /** Where the next element begins; past the value's end after the last one. */
+  next: number;
+}
+// The decoder is not re-entrant, so one element record serves every list it walks.
+const element: ListElement = { start: 0, end: 0, next: 0 };
+
+/** The element of the list value buf[.., end) that begins at `from` (empty when start === end). */
+function listElement(buf: Buffer, from: number, end: number): ListElement {
+  let to = from;
+  while (to < end && buf[to] !== 0x2c) to++;
+  let a = from;
+  let b = to;
+  while (a < b && isOws(buf[a]!)) a++;
+  while (b > a && isOws(buf[b - 1]!)) b--;
+  element.start = a;
+  element.end = b;
+  element.next = to + 1;
+  return element;
+}
+
 /**
  * The Conn flags of one Connection value buf[from, end): its comma-separated elements
  * (RFC 9110 §5.6.1), OWS trimmed, empty ones ignored, ASCII case ignored (as listHas()).
@@ -124,21 +148,17 @@ function internMethod(b: Buffer, p: number, n: number): string {
 function connectionFlags(buf: Buffer, from: number, end: number): number {
   let flags: number = Conn.Present;
   for (;;) {
-    let to = from;
-    while (to < end && buf[to] !== 0x2c) to++;
-    let a = from;
-    let b = to;
-    while (a < b && isOws(buf[a]!)) a++;
-    while (b > a && isOws(buf[b - 1]!)) b--;
-    const n = b - a;
+    const e = listElement(buf, from, end);
+    const a = e.start;
+    const n = e.end - a;
     // eqBytesLower is exact here: a field value holds no CR, the one other byte that
     // `| 0x20` turns into '-'.
     if (n === 10 && eqBytesLower(buf, a, 'keep-alive')) flags |= Conn.KeepAlive;
     else if (n === 5 && eqBytesLower(buf, a, 'close')) flags |= Conn.Close;
     else if (n === 7 && eqBytesLower(buf, a, 'upgrade')) flags |= Conn.Upgrade;
     else if (n > 0) flags |= Conn.Other;
-    if (to >= end) return flags;
-    from = to + 1;
+    if (e.next > end) return flags;
+    from = e.next;
   }
 }
 
@@ -750,20 +770,15 @@ class Http1Decoder<H extends RequestHead | ResponseHead> implements RequestDecod
   #parseTransferEncoding(buf: Buffer, from: number, end: number): void {
     this.#teSeen = true;
     while (from <= end) {
-      let to = from;
-      while (to < end && buf[to] !== 0x2c) to++;
-      let a = from;
-      let b = to;
-      while (a < b && isOws(buf[a]!)) a++;
-      while (b > a && isOws(buf[b - 1]!)) b--;
-      if (b > a) {
+      const e = listElement(buf, from, end);
+      if (e.end > e.start) {
         // Empty list elements are ignored (RFC 9110 §5.6.1).
-        const chunked = b - a === 7 && eqBytesLower(buf, a, 'chunked');
+        const chunked = e.end - e.start === 7 && eqBytesLower(buf, e.start, 'chunked');
         this.#teCodings++;
         if (chunked) this.#teChunked++;
         this.#teLastChunked = chunked;
       }
-      from = to + 1;
+      from = e.next;
     }
   }
 
