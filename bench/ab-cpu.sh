@@ -3,13 +3,15 @@
 #
 #   bash bench/ab-cpu.sh A_DIST B_DIST [--rounds N] [--duration S] [--mode plain|hook]
 #   A_NODE_OPTIONS=... B_NODE_OPTIONS=... bash bench/ab-cpu.sh dist dist   (one build, two Node settings)
+#   A_ENV='VAR=value ...' B_ENV=... bash bench/ab-cpu.sh dist dist          (two environments)
 #
 # A_DIST and B_DIST are build folders (e.g. dist/ of two git worktrees, each built with
-# `npx tsc -p . --outDir dist`). Both proxies run examples/proxy.ts (or bench/routing-hook.ts
+# `node build-ts.mjs --outDir dist`). Both proxies run examples/proxy.ts (or bench/routing-hook.ts
 # with --mode hook), A on port 8000 and B on 8001, pinned together to CPU 0, each behind its
 # own `wrk -t1 -c50` on CPU 1, with one upstream nginx (`return 200`) on CPU 1. Each round
 # prints the CPU time (utime+stime) each proxy spent per request served, B/A, and each proxy's
-# RSS at the end of the round. A_NODE_OPTIONS / B_NODE_OPTIONS are each side's NODE_OPTIONS.
+# RSS at the end of the round. A_NODE_OPTIONS / B_NODE_OPTIONS are each side's NODE_OPTIONS,
+# A_ENV / B_ENV extra environment variables for each side.
 #
 # Why at the same time: on a shared or virtualised machine absolute rps moves with the
 # neighbours; two builds measured together see the same noise, so B/A holds to about +-0.02
@@ -49,9 +51,9 @@ trap 'rm -f "$(dirname "$SRC")"/.ab-800[01].ts; cleanup' EXIT
 sed -e "s|@PREFIX@|$WORK|g" -e "s|@WORKERS@|1|g" bench/nginx/upstream.conf > "$WORK/upstream.conf"
 taskset -c 1 nginx -p "$WORK" -c "$WORK/upstream.conf" -g 'daemon off;' > "$WORK/upstream.log" 2>&1 &
 PIDS+=($!)
-NODE_OPTIONS="${A_NODE_OPTIONS:-}" SLUICE_DIST="$A_DIST" taskset -c 0 bin/sluice "$(dirname "$SRC")/.ab-8000.ts" --admin-port=-1 --log-level=warn > "$WORK/a.log" 2>&1 &
+env ${A_ENV:-} NODE_OPTIONS="${A_NODE_OPTIONS:-}" SLUICE_DIST="$A_DIST" taskset -c 0 bin/sluice "$(dirname "$SRC")/.ab-8000.ts" --admin-port=-1 --log-level=warn > "$WORK/a.log" 2>&1 &
 PA=$!; PIDS+=($PA)
-NODE_OPTIONS="${B_NODE_OPTIONS:-}" SLUICE_DIST="$B_DIST" taskset -c 0 bin/sluice "$(dirname "$SRC")/.ab-8001.ts" --admin-port=-1 --log-level=warn > "$WORK/b.log" 2>&1 &
+env ${B_ENV:-} NODE_OPTIONS="${B_NODE_OPTIONS:-}" SLUICE_DIST="$B_DIST" taskset -c 0 bin/sluice "$(dirname "$SRC")/.ab-8001.ts" --admin-port=-1 --log-level=warn > "$WORK/b.log" 2>&1 &
 PB=$!; PIDS+=($PB)
 up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for _ in $(seq 1 150); do up 8000 && up 8001 && up 8080 && break; sleep 0.1; done

@@ -6,7 +6,8 @@
 #
 #   nginx   one worker, HTTP/1.1 keepalive upstream pool, on 127.0.0.1:8090 (bench/nginx/proxy.conf)
 #   sluice  `sluice examples/proxy.ts` (bin/sluice: the command `npx sluice` runs), one process,
-#           on 8000; NODE_OPTIONS reaches it (e.g. --max-semi-space-size=16 for V8's default)
+#           on 8000; NODE_OPTIONS reaches it (a --max-semi-space-size there replaces the
+#           command's --optimize-for-size, e.g. =16 for V8's default young generation)
 #
 # Both proxies run at once (an idle one costs nothing); each round runs wrk against nginx and
 # then Sluice (the order alternates per round), and the table shows medians over the rounds.
@@ -30,7 +31,7 @@
 #
 # Needs: nginx, wrk, taskset (util-linux), node; on Debian/Ubuntu: apt-get install -y nginx wrk.
 # Uses the build in $DIST (default dist/, made by `npm ci` / `npm run build`); builds it with
-# tsc if it is missing. As root (with unshare and ip) it runs in a private network namespace,
+# build-ts.mjs if it is missing. As root (with unshare and ip) it runs in a private network namespace,
 # so ports 8000/8080/8090 used by anything else on the machine do not matter; otherwise those
 # ports on 127.0.0.1 must be free.
 set -euo pipefail
@@ -83,7 +84,7 @@ if [ "$THREADS" -gt "$NCPU" ]; then echo "http-proxy.sh: --threads $THREADS but 
 DIST=${DIST:-dist}
 if [ ! -f "$DIST/runtime/cli/main.js" ]; then
   echo "building $DIST/ ..." >&2
-  npx tsc -p . --outDir "$DIST" --tsBuildInfoFile "$DIST/.tsbuildinfo" >/dev/null || [ -f "$DIST/runtime/cli/main.js" ]
+  node build-ts.mjs --outDir "$DIST" >/dev/null || [ -f "$DIST/runtime/cli/main.js" ]
 fi
 
 if [ "$THREADS" -eq 1 ]; then

@@ -33,7 +33,7 @@ trap cleanup EXIT
 for c in iperf3 taskset nsenter cc; do command -v $c >/dev/null || { echo "SKIP: $c missing"; exit 0; }; done
 [ -f kernel/build/sockops.bpf.o ] || { echo "SKIP: BPF objects not built (npm run build:kernel)"; exit 0; }
 [ -f native/build/Release/sluice_native.node ] || { echo "SKIP: addon not built (npm run build:native)"; exit 0; }
-[ -f "$DIST/runtime/offload/index.js" ] || npx tsc -p . --outDir "$DIST" --tsBuildInfoFile "$DIST/.tsbuildinfo" >/dev/null 2>&1 || true
+[ -f "$DIST/runtime/offload/index.js" ] || node build-ts.mjs --outDir "$DIST" >/dev/null 2>&1 || true
 cc -O2 -o "$WORK/rr" bench/local-hop-rr.c
 
 mkdir -p "$CG"

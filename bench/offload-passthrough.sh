@@ -28,7 +28,7 @@ trap cleanup EXIT
 
 for c in iperf3 nginx taskset nsenter; do command -v $c >/dev/null || { echo "SKIP: $c missing (apt-get install -y iperf3 nginx libnginx-mod-stream util-linux)"; exit 0; }; done
 [ -f native/build/Release/sluice_native.node ] || { echo "SKIP: addon not built (npm run build:native)"; exit 0; }
-[ -f "$DIST/bench/offload-passthrough-proxy.js" ] || npx tsc -p . --outDir "$DIST" --tsBuildInfoFile "$DIST/.tsbuildinfo" >/dev/null 2>&1 || true
+[ -f "$DIST/bench/offload-passthrough-proxy.js" ] || node build-ts.mjs --outDir "$DIST" >/dev/null 2>&1 || true
 
 ip netns add "$NS"
 IN="nsenter --net=/run/netns/$NS --"
