@@ -12,10 +12,11 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const binSluice = join(repoRoot, 'bin/sluice.js');
 /**
- * The Node flags the `sluice` command (bin/sluice) starts Node with. Proxies under test run
- * on the Node under test (process.execPath) with these, as users' do.
+ * The Node flags and environment the `sluice` command (bin/sluice) starts Node with. Proxies
+ * under test run on the Node under test (process.execPath) with these, as users' do.
  */
-export const sluiceNodeArgs = ['--max-semi-space-size=2'];
+export const sluiceNodeArgs = ['--optimize-for-size'];
+export const sluiceEnv: NodeJS.ProcessEnv = { MALLOC_ARENA_MAX: '2' };
 /** The build these tests were compiled into (dist/ or a private dist-*), so the CLI they spawn is the same build. */
 export const distRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -33,7 +34,7 @@ export interface Running {
 export async function startSluice(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; ready?: RegExp } = {}): Promise<Running> {
   const proc = spawn(process.execPath, [...sluiceNodeArgs, binSluice, ...args], {
     cwd: opts.cwd ?? repoRoot,
-    env: { SLUICE_DIST: distRoot, ...process.env, ...opts.env },
+    env: { SLUICE_DIST: distRoot, ...sluiceEnv, ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
