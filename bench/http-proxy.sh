@@ -12,7 +12,9 @@
 # Both proxies run at once (an idle one costs nothing); each round runs wrk against nginx and
 # then Sluice (the order alternates per round), and the table shows medians over the rounds.
 # Proxy CPU is utime+stime from /proc/<pid>/stat over the run (100% = one core), RSS is VmRSS
-# at the end of the run (summed over the proxy's processes). The last line is the median of
+# at the end of the run (summed over the proxy's processes), steal% the share of the proxy
+# CPUs' time the hypervisor gave to someone else (/proc/stat; on a shared VM, a round with
+# steal is one the host took time from). The last line is the median of
 # the per-round rps ratios.
 #
 #   bash bench/http-proxy.sh [--mode plain|hook] [--threads N] [--rounds N] [--duration S]
@@ -200,19 +202,24 @@ to_ms() { # wrk latency ("815.00us", "1.67ms", "1.02s") -> ms
     else printf "nan" }'
 }
 HZ=$(getconf CLK_TCK)
+# The proxy CPUs' lines of /proc/stat ("cpu0", ...), for their steal time.
+PROXY_CPU_NAMES=$(case "$PROXY_CPUS" in *-*) seq -f 'cpu%g' "${PROXY_CPUS%-*}" "${PROXY_CPUS#*-}" ;; *) echo "cpu$PROXY_CPUS" ;; esac | tr '\n' ' ')
+steal_ticks() { # ticks the hypervisor ran something else while the proxy CPUs wanted to run
+  awk -v names=" $PROXY_CPU_NAMES" 'index(names, " " $1 " ") {t += $9} END {print t + 0}' /proc/stat
+}
 
-# run NAME PORT PID SECONDS -> "rps p50 p99 cpu% rssMB errors"
+# run NAME PORT PID SECONDS -> "rps p50 p99 cpu% rssMB errors steal%"
 run() {
-  local name=$1 port=$2 pid=$3 secs=$4 pids out t0 t1 rps p50 p99 errs
+  local name=$1 port=$2 pid=$3 secs=$4 pids out t0 t1 s0 s1 rps p50 p99 errs
   pids=$(tree "$pid" | tr '\n' ' ')
-  t0=$(cpu_ticks $pids)
+  t0=$(cpu_ticks $pids); s0=$(steal_ticks)
   out=$(taskset -c "$SIDE_CPUS" wrk -t1 -c"$CONNS" -d"${secs}s" --latency "${WRK_SCRIPT[@]}" "http://127.0.0.1:$port/" 2>&1) || true
-  t1=$(cpu_ticks $pids)
+  t1=$(cpu_ticks $pids); s1=$(steal_ticks)
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   errs=$(awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")
-  echo "${rps:-0} ${p50:-nan} ${p99:-nan} $(awk -v d=$((t1 - t0)) -v hz="$HZ" -v s="$secs" 'BEGIN {printf "%.0f", d / hz / s * 100}') $(awk -v k="$(rss_kb $pids)" 'BEGIN {printf "%.1f", k / 1024}') $errs"
+  echo "${rps:-0} ${p50:-nan} ${p99:-nan} $(awk -v d=$((t1 - t0)) -v hz="$HZ" -v s="$secs" 'BEGIN {printf "%.0f", d / hz / s * 100}') $(awk -v k="$(rss_kb $pids)" 'BEGIN {printf "%.1f", k / 1024}') $errs $(awk -v d=$((s1 - s0)) -v hz="$HZ" -v s="$secs" -v n="$(wc -w <<<"$PROXY_CPU_NAMES")" 'BEGIN {printf "%.0f", d / hz / s / n * 100}')"
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
@@ -222,13 +229,13 @@ run nginx 8090 "$NGINX_PID" "$WARMUP" > /dev/null
 run sluice 8000 "$SLUICE_PID" "$WARMUP" > /dev/null
 
 declare -a N_RPS N_P50 N_P99 N_CPU N_RSS S_RPS S_P50 S_P99 S_CPU S_RSS RATIOS
-printf '%-6s %-7s %10s %9s %9s %6s %8s %7s\n' round proxy rps p50_ms p99_ms cpu% rss_MB errors
+printf '%-6s %-7s %10s %9s %9s %6s %8s %7s %7s\n' round proxy rps p50_ms p99_ms cpu% rss_MB errors steal%
 for r in $(seq 1 "$ROUNDS"); do
   if [ $((r % 2)) -eq 1 ]; then order="nginx sluice"; else order="sluice nginx"; fi
   for who in $order; do
     if [ "$who" = nginx ]; then res=$(run nginx 8090 "$NGINX_PID" "$DURATION"); else res=$(run sluice 8000 "$SLUICE_PID" "$DURATION"); fi
-    read -r rps p50 p99 cpu rss errs <<<"$res"
-    printf '%-6s %-7s %10.0f %9s %9s %6s %8s %7s\n' "$r" "$who" "$rps" "$p50" "$p99" "$cpu" "$rss" "$errs"
+    read -r rps p50 p99 cpu rss errs steal <<<"$res"
+    printf '%-6s %-7s %10.0f %9s %9s %6s %8s %7s %7s\n' "$r" "$who" "$rps" "$p50" "$p99" "$cpu" "$rss" "$errs" "$steal"
     if [ "$who" = nginx ]; then
       N_RPS+=("$rps"); N_P50+=("$p50"); N_P99+=("$p99"); N_CPU+=("$cpu"); N_RSS+=("$rss")
     else
