@@ -3,14 +3,11 @@
 // on Node without in-thread hooks, through the mirror of the load in progress.
 
 import { statSync } from 'node:fs';
-import { extname, resolve as resolvePath } from 'node:path';
+import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { unmirror } from '../engine/script-paths.ts';
 import { currentGeneration, loadMode, registerHooks } from './load-script.ts';
-import { mirrorScript } from './mirror.ts';
-
-// What a mirror copies (see mirror-child.ts); anything else (.cjs) is imported where it is.
-const scriptLike = new Set(['.ts', '.mts', '.js', '.mjs']);
+import { mirrorScript, mirrorsFile } from './mirror.ts';
 
 // The namespace of each file as last imported, with the mtime it had then.
 const imported = new Map<string, { mtime: number; ns: Promise<unknown> }>();
@@ -41,7 +38,7 @@ export function importModule(path: string): Promise<unknown> {
 async function importFresh(file: string, mtime: number): Promise<unknown> {
   try {
     // The mtime makes the URL new when the file is (the module cache would answer otherwise).
-    if (loadMode === 'hooks' || !scriptLike.has(extname(file))) {
+    if (loadMode === 'hooks' || !mirrorsFile(file)) {
       if (loadMode === 'hooks') registerHooks();
       return await import(`${pathToFileURL(file).href}?mtime=${mtime}`);
     }

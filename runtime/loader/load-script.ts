@@ -3,14 +3,14 @@
 
 import module from 'node:module';
 import { statSync } from 'node:fs';
-import { extname, resolve as resolvePath, join } from 'node:path';
+import { resolve as resolvePath, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../engine/errors.ts';
 import { unmirror } from '../engine/script-paths.ts';
 import { beginLoad, endLoad, type LoadScope } from '../api/pipy.ts';
 import { syncHooks } from './hooks.ts';
 import { distRoot } from './locations.ts';
-import { mirrorScript, mirrorSettled } from './mirror.ts';
+import { mirrorScript, mirrorSettled, mirrorsFile } from './mirror.ts';
 import { prestrip, releaseStripped } from './strip-child.ts';
 
 let generation = 0;
@@ -91,8 +91,6 @@ async function doLoad(path: string): Promise<LoadScope> {
   return scope;
 }
 
-const copied = new Set(['.ts', '.mts', '.js', '.mjs']);
-
 /** What to import for generation `gen` of the script. */
 async function scriptURL(file: string, gen: number): Promise<string> {
   const url = `${pathToFileURL(file).href}?sluice-gen=${gen}`;
@@ -103,7 +101,7 @@ async function scriptURL(file: string, gen: number): Promise<string> {
     return url;
   }
   // A script in this build (the gateway's) is plain JS importing plain JS: nothing to copy.
-  if (url.startsWith(distRoot) || !copied.has(extname(file))) return url;
+  if (url.startsWith(distRoot) || !mirrorsFile(file)) return url;
   return mirrorScript(file, gen);
 }
 

@@ -29,6 +29,12 @@ export const mirrorChildScript = fileURLToPath(import.meta.url);
 // A script graph larger than this is refused rather than copied without end.
 const MAX_FILES = 2048;
 
+/**
+ * The file extensions a mirror copies (a .js file only where package.json makes it a module);
+ * anything else (.cjs, .json) is imported where it is.
+ */
+export const MIRRORED_EXTENSIONS: ReadonlySet<string> = new Set(['.ts', '.mts', '.js', '.mjs']);
+
 /** The copy of `file` in the mirror `out`. */
 export const copyPath = (out: string, file: string): string => join(out, file) + '.mjs';
 
@@ -63,8 +69,8 @@ export function buildMirror(req: MirrorRequest): string {
   const copied = (file: string) => {
     if (!ours(file) || !isFile(file)) return false;
     const ext = extname(file);
-    if (ext === '.ts' || ext === '.mts' || ext === '.mjs') return true;
-    return ext === '.js' && isModuleScope(file);
+    if (!MIRRORED_EXTENSIONS.has(ext)) return false;
+    return ext !== '.js' || isModuleScope(file);
   };
   const queue = [req.file];
   const seen = new Set(queue);

@@ -15,12 +15,12 @@
 import { createRequire } from 'node:module';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { addMirrorRoot } from '../engine/script-paths.ts';
 import { runChild } from './child.ts';
 import { apiURL, distRoot, modulesURL } from './locations.ts';
-import { MIRROR_CHILD_FLAG, mirrorChildScript, type MirrorReply, type MirrorRequest } from './mirror-child.ts';
+import { MIRROR_CHILD_FLAG, MIRRORED_EXTENSIONS, mirrorChildScript, type MirrorReply, type MirrorRequest } from './mirror-child.ts';
 
 const PREFIX = 'sluice-scripts-';
 const STALE = new RegExp(`^${PREFIX}(\\d+)-`);
@@ -73,6 +73,9 @@ function removeStale(): void {
     }
   }
 }
+
+/** Whether a script file of this type runs from a mirror (else it is imported where it is). */
+export const mirrorsFile = (file: string): boolean => MIRRORED_EXTENSIONS.has(extname(file));
 
 const keep = [fileURLToPath(distRoot)];
 const own = { sluice: apiURL, 'sluice/modules': modulesURL };
