@@ -6,8 +6,8 @@
 // (probe-child.ts), and this process loads them only when something asks here: /status, or
 // a script's first `offload` or `localHop`.
 
-import { spawn } from 'node:child_process';
 import { log } from '../engine/log.ts';
+import { runChild } from '../loader/child.ts';
 import { PROBE_FLAG, probeScript } from './probe-child.ts';
 
 type OffloadModule = { offloadStatus(): object };
@@ -33,26 +33,10 @@ export async function initOffload(): Promise<void> {
 }
 
 /** offloadStatus() as a child process finds it (it does not block start-up, nor keep it alive). */
-function probe(): Promise<Status> {
-  return new Promise((resolve, reject) => {
-    // No NODE_OPTIONS: an --inspect or --import meant for Sluice must not reach the child.
-    const child = spawn(process.execPath, ['--no-warnings', probeScript, PROBE_FLAG], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
-    child.unref();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?(): void }).unref?.();
-    child.on('error', reject);
-    child.on('close', (code) => {
-      try {
-        if (code !== 0) throw new Error(Buffer.concat(err).toString().trim() || `exit status ${code}`);
-        resolve(JSON.parse(Buffer.concat(out).toString()) as Status);
-      } catch (e) {
-        reject(e as Error);
-      }
-    });
-  });
+async function probe(): Promise<Status> {
+  const r = await runChild(probeScript, PROBE_FLAG, undefined, { unref: true });
+  if (r.status !== 0) throw new Error(r.err.trim() || `exit status ${r.status ?? r.signal}`);
+  return JSON.parse(r.out) as Status;
 }
 
 export function offloadReport(): object {
