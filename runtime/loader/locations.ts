@@ -10,9 +10,10 @@ export const apiURL = new URL('pipelines/api/index.js', distRoot).href;
 /** `import ... from 'sluice/modules'`. */
 export const modulesURL = new URL('pipelines/modules/index.js', distRoot).href;
 
+/** What each `sluice` specifier stands for. */
+export const ownSpecifiers: Readonly<Record<string, string>> = { sluice: apiURL, 'sluice/modules': modulesURL };
+
 /** The URL a `sluice` specifier stands for, or null. */
 export function ownURL(specifier: string): string | null {
-  if (specifier === 'sluice') return apiURL;
-  if (specifier === 'sluice/modules') return modulesURL;
-  return null;
+  return Object.hasOwn(ownSpecifiers, specifier) ? ownSpecifiers[specifier]! : null;
 }

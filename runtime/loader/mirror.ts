@@ -19,7 +19,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { addMirrorRoot } from '../engine/script-paths.ts';
 import { runChild } from './child.ts';
-import { apiURL, distRoot, modulesURL } from './locations.ts';
+import { distRoot, ownSpecifiers } from './locations.ts';
 import { MIRROR_CHILD_FLAG, MIRRORED_EXTENSIONS, mirrorChildScript, type MirrorReply, type MirrorRequest } from './mirror-child.ts';
 
 const PREFIX = 'sluice-scripts-';
@@ -78,7 +78,6 @@ function removeStale(): void {
 export const mirrorsFile = (file: string): boolean => MIRRORED_EXTENSIONS.has(extname(file));
 
 const keep = [fileURLToPath(distRoot)];
-const own = { sluice: apiURL, 'sluice/modules': modulesURL };
 
 /**
  * Builds generation `gen` of the script's mirror and returns the URL to import. A syntax error
@@ -86,7 +85,7 @@ const own = { sluice: apiURL, 'sluice/modules': modulesURL };
  */
 export async function mirrorScript(file: string, gen: number): Promise<string> {
   const out = join(mirrorRoot(), `g${gen}`);
-  const request: MirrorRequest = { file, out, own, keep, gen };
+  const request: MirrorRequest = { file, out, own: ownSpecifiers, keep, gen };
   const r = await runChild(mirrorChildScript, MIRROR_CHILD_FLAG, request);
   let reply: MirrorReply | null = null;
   try {
